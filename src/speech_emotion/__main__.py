@@ -1,0 +1,5 @@
+import sys
+
+from speech_emotion.cli import main
+
+sys.exit(main())

@@ -1,0 +1,88 @@
+"""Audio in: any file libsndfile reads, returned as 16 kHz mono float32 in [-1, 1].
+
+Files are read in blocks, mixed down and resampled as a stream (soxr), so memory holds only the
+16 kHz output, and a length cap is checked from the header before any sample is read.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from speech_emotion.errors import AudioError
+
+SAMPLE_RATE = 16_000
+DEFAULT_MAX_SECONDS = 3600.0
+_BLOCK_FRAMES = 1 << 18
+
+
+def load_audio(path: str | os.PathLike, max_seconds: float | None = DEFAULT_MAX_SECONDS) -> np.ndarray:
+    """Read ``path`` as 16 kHz mono float32; raise :class:`AudioError` naming the file and reason."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(path, "no such file")
+    if path.is_dir():
+        raise AudioError(path, "is a directory, not an audio file")
+    if not os.access(path, os.R_OK):
+        raise AudioError(path, "permission denied")
+    try:
+        f = sf.SoundFile(path)
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise AudioError(path, f"not a readable audio file ({_libsndfile_reason(e)})") from e
+    with f:
+        _check_length(path, f.frames, f.samplerate, max_seconds)
+        try:
+            audio = _read_resampled(f)
+        except (sf.LibsndfileError, RuntimeError, ValueError) as e:
+            raise AudioError(path, f"corrupt or truncated audio ({_libsndfile_reason(e)})") from e
+    return check_samples(audio, path)
+
+
+def check_samples(audio: np.ndarray, source: object) -> np.ndarray:
+    """Reject empty or non-finite audio; return it as contiguous float32."""
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    if audio.size == 0:
+        raise AudioError(source, "contains no audio samples")
+    if not np.isfinite(audio).all():
+        raise AudioError(source, "contains NaN or infinite samples")
+    return audio
+
+
+def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Mix ``(frames, channels)`` or ``(frames,)`` samples down and resample to 16 kHz float32."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1)
+    if sample_rate != SAMPLE_RATE:
+        samples = soxr.resample(samples, sample_rate, SAMPLE_RATE, quality="HQ")
+    return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+def _check_length(path: Path, frames: int, rate: int, max_seconds: float | None) -> None:
+    if rate <= 0:
+        raise AudioError(path, f"invalid sample rate {rate}")
+    if frames == 0:
+        raise AudioError(path, "contains no audio samples")
+    seconds = frames / rate
+    if max_seconds is not None and seconds > max_seconds:
+        raise AudioError(path, f"is {seconds:.0f} s long, over the {max_seconds:.0f} s limit (raise --max-seconds)")
+
+
+def _read_resampled(f: sf.SoundFile) -> np.ndarray:
+    resampler = None if f.samplerate == SAMPLE_RATE else soxr.ResampleStream(f.samplerate, SAMPLE_RATE, 1)
+    pieces = []
+    for block in f.blocks(blocksize=_BLOCK_FRAMES, dtype="float32", always_2d=True):
+        mono = block.mean(axis=1, dtype=np.float32)
+        pieces.append(mono if resampler is None else resampler.resample_chunk(mono))
+    if resampler is not None:
+        pieces.append(resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+    return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+
+
+def _libsndfile_reason(error: Exception) -> str:
+    text = str(error).split("':")[-1].strip()
+    return text.rstrip(".") or type(error).__name__

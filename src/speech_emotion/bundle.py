@@ -1,0 +1,121 @@
+"""Model bundles: one self-contained file with everything needed to recognise emotions.
+
+A bundle holds the weights, the network configuration, the class labels, the neutral-speech normalisation
+statistics (one set per training corpus, and a pooled ``default`` for speech from anywhere else), a model id
+and free-form training metadata. It is a ``torch.save`` file of plain tensors, numbers and strings, read back
+with ``weights_only=True`` so opening a bundle cannot run code. Shipped bundles live in the package's
+``models/`` folder and are found by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from speech_emotion.errors import BundleError
+from speech_emotion.model import ACRNN, ACRNNConfig
+from speech_emotion.normalization import NormStats
+
+FORMAT = "speech-emotion-bundle"
+VERSION = 1
+DEFAULT_STATS = "default"
+DEFAULT_MODEL = "combined4-ua-sad"
+
+
+@dataclass
+class ModelBundle:
+    config: ACRNNConfig
+    labels: list[str]
+    state_dict: dict[str, torch.Tensor]
+    normalization: dict[str, NormStats]
+    model_id: str = ""
+    metadata: dict = field(default_factory=dict)
+
+    def build_model(self) -> ACRNN:
+        """The network with the bundle's weights, in eval mode, float32."""
+        model = ACRNN(self.config)
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in self.state_dict.items()})
+        return model.eval()
+
+    def stats(self, name: str = DEFAULT_STATS) -> NormStats:
+        if name not in self.normalization:
+            known = ", ".join(sorted(self.normalization))
+            raise BundleError(self.model_id or "bundle", f"no normalisation statistics named {name!r} (has {known})")
+        return self.normalization[name]
+
+
+def save_bundle(bundle: ModelBundle, path: str | os.PathLike, half: bool = False) -> str:
+    """Write ``bundle`` atomically; ``half`` stores float weights as float16. Returns the model id."""
+    weights = {
+        k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+        for k, v in bundle.state_dict.items()
+    }
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": bundle.config.to_dict(),
+        "labels": list(bundle.labels),
+        "state_dict": weights,
+        "normalization": {name: s.to_dict() for name, s in bundle.normalization.items()},
+        "metadata": bundle.metadata,
+    }
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    digest = hashlib.sha256(buffer.getvalue()).hexdigest()[:12]
+    name = bundle.model_id.rsplit("@", 1)[0] if bundle.model_id else Path(path).stem
+    payload["model_id"] = bundle.model_id = f"{name}@{digest}"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return bundle.model_id
+
+
+def load_bundle(name_or_path: str | os.PathLike) -> ModelBundle:
+    """Read a bundle from a path, or a shipped bundle by name; :class:`BundleError` says what is wrong."""
+    path = resolve_bundle(name_or_path)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise BundleError(path, f"not a readable model bundle ({type(e).__name__})") from e
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise BundleError(path, "not a speech-emotion model bundle")
+    if payload.get("version") != VERSION:
+        raise BundleError(path, f"bundle version {payload.get('version')} is not supported (expected {VERSION})")
+    try:
+        return ModelBundle(
+            config=ACRNNConfig.from_dict(payload["config"]),
+            labels=list(payload["labels"]),
+            state_dict=payload["state_dict"],
+            normalization={k: NormStats.from_dict(v) for k, v in payload["normalization"].items()},
+            model_id=payload["model_id"],
+            metadata=payload.get("metadata", {}),
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise BundleError(path, f"incomplete model bundle ({e})") from e
+
+
+def shipped_models() -> dict[str, Path]:
+    """Shipped bundles by name."""
+    folder = resources.files("speech_emotion") / "models"
+    if not folder.is_dir():
+        return {}
+    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".pt")}
+
+
+def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = shipped_models()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    names = ", ".join(sorted(shipped)) or "none"
+    raise BundleError(name_or_path, f"no such model bundle file, nor a shipped model name (shipped: {names})")

@@ -1,0 +1,128 @@
+"""EmotionRecognizer: 16 kHz audio in, emotion label, class probabilities and a per-window timeline out.
+
+This is the one recognition path: ``predict``, evaluation and the monitor all go through it, so the
+monitor runs exactly what evaluation measured.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from speech_emotion.bundle import DEFAULT_STATS, ModelBundle, load_bundle
+from speech_emotion.errors import SpeechEmotionError
+from speech_emotion.features import log_mel_3d_batch
+from speech_emotion.normalization import NormStats
+from speech_emotion.windows import INFERENCE_HOP, WindowSpan, cut_windows, pool_logits, to_model_input
+
+MAX_WINDOWS_PER_BATCH = 64
+
+
+@dataclass(frozen=True)
+class WindowScore:
+    start_s: float
+    end_s: float
+    probabilities: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    probabilities: dict[str, float]
+    windows: list[WindowScore]
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "probabilities": self.probabilities,
+            "windows": [
+                {"start_s": round(w.start_s, 3), "end_s": round(w.end_s, 3), "probabilities": w.probabilities}
+                for w in self.windows
+            ],
+        }
+
+
+class EmotionRecognizer:
+    """A loaded model with its normalisation; thread-compatible (one ``predict`` at a time per instance)."""
+
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        device: str = "cpu",
+        pooling: str = "max",
+        stats: NormStats | None = None,
+        hop: int = INFERENCE_HOP,
+    ):
+        self.bundle = bundle
+        self.device = _device(device)
+        self.pooling = pooling
+        self.hop = hop
+        self.stats = stats or bundle.stats(DEFAULT_STATS)
+        self.model = bundle.build_model().to(self.device)
+        pool_logits(torch.zeros(1, len(bundle.labels)), pooling)  # fail now on a bad pooling name
+
+    @classmethod
+    def load(cls, name_or_path: str | os.PathLike, **kwargs) -> EmotionRecognizer:
+        return cls(load_bundle(name_or_path), **kwargs)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.bundle.labels
+
+    @property
+    def model_id(self) -> str:
+        return self.bundle.model_id
+
+    def predict(self, audio: np.ndarray, stats: NormStats | None = None) -> Prediction:
+        """Recognise one 16 kHz mono utterance."""
+        return self.predict_batch([audio], stats)[0]
+
+    def predict_batch(self, utterances: Sequence[np.ndarray], stats: NormStats | None = None) -> list[Prediction]:
+        """Recognise many utterances; their windows go through the network together."""
+        return self.predict_features(log_mel_3d_batch(utterances), stats)
+
+    def predict_features(self, features: Sequence[np.ndarray], stats: NormStats | None = None) -> list[Prediction]:
+        """Recognise utterances given as raw ``(frames, 40, 3)`` features (normalised here)."""
+        stats = stats or self.stats
+        cut = [cut_windows(stats.apply(f), self.hop) for f in features]
+        if not cut:
+            return []
+        logits = self.window_logits(np.concatenate([windows for windows, _ in cut]))
+        predictions, offset = [], 0
+        for windows, spans in cut:
+            predictions.append(self._prediction(logits[offset : offset + len(windows)], spans))
+            offset += len(windows)
+        return predictions
+
+    @torch.inference_mode()
+    def window_logits(self, windows: np.ndarray) -> torch.Tensor:
+        """Logits ``(k, classes)`` of normalised, padded windows ``(k, frames, 40, 3)``, in batches."""
+        out = [
+            self.model(to_model_input(windows[i : i + MAX_WINDOWS_PER_BATCH]).to(self.device)).float().cpu()
+            for i in range(0, len(windows), MAX_WINDOWS_PER_BATCH)
+        ]
+        return torch.cat(out)
+
+    def _prediction(self, logits: torch.Tensor, spans: list[WindowSpan]) -> Prediction:
+        probs = pool_logits(logits, self.pooling)
+        window_probs = torch.softmax(logits, dim=-1)
+        return Prediction(
+            label=self.labels[int(probs.argmax())],
+            probabilities=self._named(probs),
+            windows=[WindowScore(s.start_s, s.end_s, self._named(p)) for s, p in zip(spans, window_probs, strict=True)],
+        )
+
+    def _named(self, probs: torch.Tensor) -> dict[str, float]:
+        return {label: round(float(p), 6) for label, p in zip(self.labels, probs, strict=True)}
+
+
+def _device(name: str) -> torch.device:
+    if name not in ("cpu", "cuda"):
+        raise SpeechEmotionError(f"--device: {name!r} is not cpu or cuda")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SpeechEmotionError("--device cuda: no CUDA GPU is available to PyTorch on this machine")
+    return torch.device(name)
