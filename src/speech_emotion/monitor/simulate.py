@@ -2,8 +2,8 @@
 
 Like the reference's dummy record generator: people talk more in waking hours (most around meals), mostly
 neutral speech with some happy and some angry moments, and one or two sad stretches during the day. An alert
-is raised when most of the last ten minutes of speech sounded sad, as a monitor would. The same seed, day and
-source always give the same rows.
+is raised when most of the last ten minutes of speech (at least 30 s of it) sounded sad, as a monitor would:
+usually once or twice a day. The same seed, day and source always give the same rows.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ SAD_MIX = np.array([0.05, 0.05, 0.75, 0.15])
 HOURLY_RATE = np.array([2, 1, 1, 1, 2, 4, 15, 45, 80, 60, 55, 60, 85, 35, 25, 55, 60, 55, 85, 50, 40, 25, 10, 4])
 ALERT_WINDOW = timedelta(minutes=10)
 ALERT_SHARE = 0.6
-ALERT_MIN_UTTERANCES = 5
-ALERT_GAP = timedelta(minutes=30)
+ALERT_MIN_SPEECH_S = 30.0
+ALERT_GAP = timedelta(minutes=45)
 MODEL_ID = "simulated"
 
 
@@ -108,10 +108,10 @@ def _probabilities(rng: np.random.Generator, label: str) -> dict[str, float]:
 
 
 def _sad_alert_due(recent: list[NewUtterance], last_alert: datetime | None, now: datetime) -> bool:
-    if len(recent) < ALERT_MIN_UTTERANCES or (last_alert is not None and now - last_alert < ALERT_GAP):
+    if last_alert is not None and now - last_alert < ALERT_GAP:
         return False
     sad, total = _sad_seconds(recent)
-    return sad >= ALERT_SHARE * total
+    return total >= ALERT_MIN_SPEECH_S and sad >= ALERT_SHARE * total
 
 
 def _sad_seconds(recent: list[NewUtterance]) -> tuple[float, float]:

@@ -97,7 +97,7 @@ def share_per_hour(summary: DaySummary) -> bytes:
     totals = np.array([h.total for h in summary.hours])
     bottom = np.zeros(len(x))
     for label in summary.labels:
-        seconds = np.array([h.seconds[label] for h in summary.hours])
+        seconds = np.array([h.seconds[label] for h in summary.hours], dtype=float)
         share = np.divide(seconds, totals, out=np.zeros_like(seconds), where=totals > 0)
         ax.bar(x, share, width=0.8, bottom=bottom, color=colour(label), label=name(label))
         bottom += share

@@ -105,7 +105,7 @@ def summarize_day(store: Store, source_id: str, day: date, zone: tzinfo) -> DayS
         HourTotals(
             start=bounds[k].astimezone(zone),
             end=bounds[k + 1].astimezone(zone),
-            seconds={label: per_hour[k][label] for label in labels},
+            seconds={label: float(per_hour[k][label]) for label in labels},
         )
         for k in range(len(per_hour))
     ]
@@ -144,7 +144,7 @@ def previous_days(store: Store, source_id: str, day: date, zone: tzinfo, days: i
     return [
         DayTotals(
             day=d,
-            seconds={label: per_day[k][label] for label in labels},
+            seconds={label: float(per_day[k][label]) for label in labels},
             utterances=sum(1 for s in started if s == k),
         )
         for k, d in enumerate(dates)

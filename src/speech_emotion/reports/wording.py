@@ -75,7 +75,7 @@ def story(summary: DaySummary, before: list[DayTotals]) -> list[str]:
     if usual is not None:
         lines.append(
             f"Over the seven days before, {percent(usual.share('sad'))} of the speech sounded sad; "
-            f"today that was {compared(totals.share('sad'), usual.share('sad'))}."
+            f"this day it was {compared(totals.share('sad'), usual.share('sad'))}."
         )
     n = len(summary.alerts)
     lines.append(

@@ -118,7 +118,6 @@ def utterances(store: StoreDep, source: SourceParam, window: Range, limit: Limit
 @router.get("/summary/hourly", response_model=HourlySummary, summary="seconds of each emotion per hour of a day")
 def hourly_summary(
     store: StoreDep,
-    settings: SettingsDep,
     source: RequiredSource,
     zone: Zone,
     day: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD (default: today)")] = None,

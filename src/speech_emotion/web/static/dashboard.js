@@ -218,7 +218,7 @@ function addLatest(card, u, fresh) {
     el("span", {}, state.fmt.time.format(new Date(u.start))),
     el("span", {}, el("i", { class: "swatch" }), state.name[u.label] ?? u.label),
     el("span", {}, duration(u.duration_s)),
-    el("span", { class: "muted" }, `${Math.round(u.confidence * 100)}%`));
+    el("span", { class: "muted" }, `${Math.round(u.confidence * 100)}% sure`));
   item.querySelector(".swatch").style.background = state.colour[u.label] ?? "#777";
   const list = card.parts.latest;
   const later = [...list.children].find((li) => Date.parse(li.dataset.start) < Date.parse(u.start));
