@@ -207,3 +207,12 @@ def test_schedule_reports_yesterday_at_the_configured_hour():
     assert schedule.seconds_until_next(now) == 35 * 60
     assert schedule.day_to_report(datetime(2026, 3, 11, 0, 5, tzinfo=ZONE)) == DAY
     assert schedule.next_run(datetime(2026, 3, 11, 0, 1, tzinfo=ZONE)) == datetime(2026, 3, 11, 0, 5, tzinfo=ZONE)
+
+
+def test_an_unwritable_output_is_a_one_line_error(db_url, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["report", "--db", db_url, "--date", DAY.isoformat(), "--tz", "UTC", "--out", str(blocker)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {blocker}/{DAY}/") and err.endswith(": cannot write the report (Not a directory)\n")
+    assert err.count("\n") == 1

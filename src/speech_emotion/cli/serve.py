@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import socket
+from pathlib import Path
 
 import uvicorn
 
@@ -35,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get(TOKEN_ENV) or None
     check_bind(args.host, token)
     app = create_app(args.db, reports_dir=args.reports, token=token, tz=args.tz)
+    if args.reports and not Path(args.reports).is_dir():
+        log.warning(
+            "--reports %s: no such folder yet; the archive stays empty until reports are written there", args.reports
+        )
     sock = _listen(args.host, args.port)
     host, port = sock.getsockname()[:2]
     log.info("dashboard on http://%s:%s/%s", f"[{host}]" if ":" in host else host, port, "?token=…" if token else "")

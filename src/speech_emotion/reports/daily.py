@@ -17,6 +17,8 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -136,21 +138,26 @@ def write_daily_report(store: Store, source_id: str, day: date, out_dir: Path, z
     summary = summarize_day(store, source_id, day, zone)
     before = previous_days(store, source_id, day, zone)
     folder = out_dir / day.isoformat() / source_slug(source_id)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ReportError(f"{folder}: cannot create the report folder ({e.strerror})") from e
     images = _draw(summary, before)
-    pngs = []
-    for stem, data in images.items():
-        path = folder / f"{stem}.png"
-        path.write_bytes(data)
-        pngs.append(path)
-    html = folder / REPORT_HTML
-    html.write_text(render_report(summary, before, images), encoding="utf-8")
-    numbers = folder / REPORT_JSON
-    numbers.write_text(json.dumps(report_numbers(summary, before), indent=2), encoding="utf-8")
+    html, numbers = folder / REPORT_HTML, folder / REPORT_JSON
+    pngs = [folder / f"{stem}.png" for stem in images]
+    with _writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, data in zip(pngs, images.values(), strict=True):
+            path.write_bytes(data)
+        html.write_text(render_report(summary, before, images), encoding="utf-8")
+        # last: the archive lists a report by its JSON, so it never lists a half-written one
+        numbers.write_text(json.dumps(report_numbers(summary, before), indent=2), encoding="utf-8")
     return ReportFiles(source_id=source_id, day=day, html=html, json=numbers, pngs=pngs)
+
+
+@contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """A folder or file that cannot be written becomes a one-line ReportError."""
+    try:
+        yield
+    except OSError as e:
+        raise ReportError(f"{e.filename or folder}: cannot write the report ({e.strerror or e})") from e
 
 
 def _draw(summary: DaySummary, before: list[DayTotals]) -> dict[str, bytes]:
@@ -234,7 +241,6 @@ def render_report(summary: DaySummary, before: list[DayTotals], images: dict[str
 def write_index(out_dir: Path, day: date) -> Path:
     """The day's index page, listing every report already in the day's folder."""
     folder = out_dir / day.isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
     entries = []
     for numbers in sorted(folder.glob(f"*/{REPORT_JSON}")):
         data = json.loads(numbers.read_text(encoding="utf-8"))
@@ -249,5 +255,9 @@ def write_index(out_dir: Path, day: date) -> Path:
             }
         )
     index = folder / INDEX_HTML
-    index.write_text(_environment().get_template("index.html.j2").render(day=day, entries=entries), encoding="utf-8")
+    with _writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        index.write_text(
+            _environment().get_template("index.html.j2").render(day=day, entries=entries), encoding="utf-8"
+        )
     return index
