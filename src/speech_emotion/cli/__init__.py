@@ -11,10 +11,10 @@ import argparse
 import logging
 import sys
 
-from speech_emotion.cli import predict
+from speech_emotion.cli import predict, report, serve, simulate_day
 from speech_emotion.errors import SpeechEmotionError
 
-COMMANDS = [predict]
+COMMANDS = [predict, simulate_day, report, serve]
 
 
 def build_parser() -> argparse.ArgumentParser:
