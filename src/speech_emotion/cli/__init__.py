@@ -11,10 +11,10 @@ import argparse
 import logging
 import sys
 
-from speech_emotion.cli import predict
+from speech_emotion.cli import nao_sim, predict
 from speech_emotion.errors import SpeechEmotionError
 
-COMMANDS = [predict]
+COMMANDS = [predict, nao_sim]
 
 
 def build_parser() -> argparse.ArgumentParser:
