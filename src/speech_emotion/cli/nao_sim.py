@@ -44,9 +44,6 @@ def run(args: argparse.Namespace) -> int:
 
     audio = load_audio(args.audio, max_seconds=args.max_seconds)
     pcm = np.clip(np.round(audio * 32768.0), -32768, 32767).astype(np.int16)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     simulator = Simulator(
         pcm,
         listen=args.listen,
@@ -55,12 +52,16 @@ def run(args: argparse.Namespace) -> int:
         buffer_samples=args.buffer_samples,
         calls_log=args.calls_log,
     )
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         print(simulator.start(), flush=True)
         while not stop.wait(0.5):
             pass
     finally:
         simulator.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
 
 

@@ -54,7 +54,10 @@ class CallLog:
     def __init__(self, path: str | Path | None = None):
         self._calls: list[dict] = []
         self._lock = threading.Lock()
-        self._file = open(path, "a", encoding="utf-8") if path is not None else None  # noqa: SIM115 (closed in close)
+        try:
+            self._file = open(path, "a", encoding="utf-8") if path is not None else None  # noqa: SIM115 (see close)
+        except OSError as e:
+            raise RobotError(path, f"cannot write the calls log ({e.strerror})") from e
 
     def record(self, service: str, method: str, *args) -> None:
         call = {"time": time.time(), "service": service, "method": method, "args": list(args)}
@@ -247,6 +250,7 @@ class ALLeds:
     def off(self, name):
         self._calls.record("ALLeds", "off", name)
 
+    @qi.nobind
     def _fade(self, name: str, rgb: int, duration: float) -> None:
         if not name or not 0 <= rgb <= 0xFFFFFF or duration < 0:
             raise RuntimeError(f"ALLeds::fadeRGB: bad arguments ({name!r}, {rgb:#x}, {duration})")
@@ -298,8 +302,9 @@ class Simulator:
         if not speed > 0 or buffer_samples < 1:
             raise ValueError(f"speed must be positive and buffer_samples at least 1 ({speed}, {buffer_samples})")
         self.listen = listen
-        self.session = qi.Session()
+        self.url = ""  # the address it serves on, once started
         self.calls_log = CallLog(calls_log)
+        self.session = qi.Session()
         self.microphone = _Microphone(self.session, pcm, speed, loop, buffer_samples)
         memory = ALMemory(self.calls_log)
         self._services = {
@@ -318,13 +323,10 @@ class Simulator:
             raise RobotError(self.listen, f"cannot listen ({one_line(e)})") from e
         for name, service in self._services.items():
             self.session.registerService(name, service)
-        return self.url
-
-    @property
-    def url(self) -> str:
         endpoints = [str(url) for url in self.session.endpoints()]
         host = self.listen.split("://", 1)[-1].rsplit(":", 1)[0]
-        return next((url for url in endpoints if f"://{host}:" in url), endpoints[0])
+        self.url = next((url for url in endpoints if f"://{host}:" in url), endpoints[0])
+        return self.url
 
     def calls(self) -> list[dict]:
         return self.calls_log.calls()
