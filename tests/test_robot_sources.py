@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ import soundfile as sf
 from robot_helpers import pcm_of, write_pcm16
 from speech_emotion.cli import main
 from speech_emotion.errors import AudioError
-from speech_emotion.monitor.sources import AudioChunk, EventKind, FileSource, MicrophoneSource, SourceError
+from speech_emotion.monitor.sources import AudioChunk, EventKind, FileSource, MicrophoneSource, SourceError, microphone
 from speech_emotion.monitor.sources.base import Mailbox, Source
 from speech_emotion.robot.session import RobotError, robot_url
 from speech_emotion.robot.simulator import Simulator
@@ -87,6 +89,56 @@ def test_a_machine_without_a_microphone_gets_a_clear_error():
     source = MicrophoneSource()  # constructing opens nothing
     with pytest.raises(SourceError, match="mic:default: cannot open the microphone"):
         read_all(source)
+
+
+class FakePortAudio:
+    """sounddevice as far as MicrophoneSource uses it: a stream that records ``blocks`` then is unplugged."""
+
+    PortAudioError = RuntimeError
+
+    def __init__(self, blocks: list[np.ndarray]):
+        self.blocks = blocks
+
+    def InputStream(self, samplerate, channels, dtype, blocksize, device, callback):
+        assert (samplerate, channels, dtype) == (16000, 1, "float32")
+        blocks = self.blocks
+
+        class Stream:
+            active = False
+            device = "fake microphone"
+
+            def __enter__(self):
+                self.active = True
+                self.thread = threading.Thread(target=self.record)
+                self.thread.start()
+                return self
+
+            def record(self):
+                for i, block in enumerate(blocks):
+                    times = SimpleNamespace(currentTime=50.0 + i * 0.1 + 0.02, inputBufferAdcTime=50.0 + i * 0.1)
+                    callback(block[:, None], len(block), times, SimpleNamespace(input_overflow=i == 1))
+                self.active = False  # unplugged
+
+            def __exit__(self, *exc):
+                self.thread.join()
+
+        return Stream()
+
+
+def test_microphone_blocks_become_chunks_until_the_device_goes_away(monkeypatch):
+    blocks = [np.full(1600, i / 10, np.float32) for i in range(4)]
+    monkeypatch.setattr(microphone, "_sounddevice", lambda: FakePortAudio(blocks))
+    source = MicrophoneSource(block_samples=1600)
+    events, chunks = [], []
+    source.on_event = events.append
+    before = time.time()
+    with pytest.raises(SourceError, match="stopped delivering audio"):
+        for chunk in source.chunks(threading.Event()):
+            chunks.append(chunk)
+
+    assert [c.samples[0] for c in chunks] == pytest.approx([0.0, 0.1, 0.2, 0.3])
+    assert all(before - 0.05 < c.start < time.time() for c in chunks)  # now, minus the 20 ms since the ADC
+    assert [e.kind for e in events] == [EventKind.CONNECTED, EventKind.OVERRUN, EventKind.DISCONNECTED]
 
 
 def test_the_mailbox_refuses_audio_beyond_its_size_and_reports_the_loss_once():

@@ -196,9 +196,15 @@ class Mailbox:
             return self._chunks
 
 
-def drain(source: Source, mailbox: Mailbox, stop: threading.Event, poll_s: float = 0.1) -> Iterator[AudioChunk]:
-    """Yield a mailbox's chunks and deliver its events until ``stop`` is set."""
-    while not stop.is_set():
+def drain(
+    source: Source,
+    mailbox: Mailbox,
+    stop: threading.Event,
+    alive: Callable[[], bool] = lambda: True,
+    poll_s: float = 0.1,
+) -> Iterator[AudioChunk]:
+    """Yield a mailbox's chunks and deliver its events until ``stop`` is set or the producer is no longer alive."""
+    while not stop.is_set() and (alive() or mailbox.depth()):
         item = mailbox.get(poll_s)
         if isinstance(item, SourceEvent):
             source._deliver(item)

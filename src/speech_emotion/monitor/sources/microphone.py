@@ -3,7 +3,8 @@
 PortAudio calls back on its own thread with each block; the block goes through a bounded mailbox to
 ``chunks()``. Capture times come from PortAudio's ADC clock when the host API reports it, else from the
 wall clock at the callback minus the block's duration. An input overflow reported by the sound card becomes
-an ``overrun`` event.
+an ``overrun`` event. A stream that stops by itself (a device unplugged) ends ``chunks()`` with a
+``disconnected`` event and a :class:`SourceError`: a microphone is not reopened behind the caller's back.
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ class MicrophoneSource(Source):
             raise SourceError(self.source_id, f"cannot open the microphone ({e})") from e
         with stream:
             self._deliver(self._event(EventKind.CONNECTED, f"recording from {stream.device!r} at {SAMPLE_RATE} Hz"))
-            yield from drain(self, mailbox, stop)
+            yield from drain(self, mailbox, stop, alive=lambda: stream.active)
+        if not stop.is_set():
+            self._deliver(self._event(EventKind.DISCONNECTED, "the microphone stopped delivering audio"))
+            raise SourceError(self.source_id, "the microphone stopped delivering audio (unplugged?)")
 
 
 def _sounddevice():

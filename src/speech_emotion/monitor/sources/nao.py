@@ -42,7 +42,7 @@ from speech_emotion.monitor.sources.base import (
     SourceEvent,
     drain,
 )
-from speech_emotion.robot.session import RobotError, close_quietly, connect, one_line, qi, robot_url
+from speech_emotion.robot.session import close_quietly, connect, one_line, qi, robot_url
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class NaoSource(Source):
         while not halt.is_set():
             try:
                 link = _Link(self, mailbox)
-            except (RobotError, RuntimeError) as e:
+            except Exception as e:  # whatever fails, the link thread must live on and retry
                 if not warned:  # once per outage; the retries go on quietly
                     log.warning("%s: %s; retrying every %g s at most", self.source_id, one_line(e), self.reconnect_max)
                     if not ever_up:
@@ -115,7 +115,7 @@ class NaoSource(Source):
                 mailbox.put_event(self._event(EventKind.CONNECTED, f"subscribed to {self.url} as {link.name}"))
             ever_up, warned, delay = True, False, self.reconnect_min
             reason = link.wait(halt, self.stall_timeout)
-            link.close(unsubscribe=reason is None)
+            link.close()
             if reason is None:
                 return
             down_since = time.time()
@@ -158,9 +158,10 @@ class _Link:
                 return f"no audio for {silent:.0f} s"
         return None
 
-    def close(self, unsubscribe: bool) -> None:
+    def close(self) -> None:
+        """Unsubscribe if the robot is still there (a clean stop, or a stalled stream), then close."""
         self.open = False
-        if unsubscribe and self.session.isConnected():
+        if self.session.isConnected():
             try:
                 self.audio.unsubscribe(self.name, _async=True).value(2000)
             except RuntimeError as e:
