@@ -73,7 +73,9 @@ def test_a_vanished_robot_is_logged_not_raised_and_found_again(robots, caplog):
         robot.close()
         assert client.set_led_colour("red") is False
         assert client.say("Hello?") is False
-        assert "connection to the robot lost" in caplog.text and "cannot connect" in caplog.text
+        # the loss shows either as the session's disconnection or as the call failing, whichever qi sees first
+        assert "connection to the robot lost" in caplog.text or "fadeRGB failed" in caplog.text
+        assert "cannot connect" in caplog.text
 
         back = robots(listen=url)  # the robot comes back on the same address
         wait_until(lambda: client.set_led_colour("green"), 5, "the client to find the robot again")
