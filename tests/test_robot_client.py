@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import numpy as np
 import pytest
@@ -112,6 +113,7 @@ def test_the_simulator_refuses_what_it_does_not_serve(robots, session):
 
 def test_a_looping_microphone_wraps_around_on_one_timeline(robots):
     robot = robots(loop=True, speed=8.0)
+    before = time.time()
     reader = Reader(NaoSource(robot.url))
     try:
         wait_until(lambda: len(reader.chunks) >= 5, 10, "five buffers")
@@ -121,3 +123,4 @@ def test_a_looping_microphone_wraps_around_on_one_timeline(robots):
     received = pcm_of(reader.chunks)
     assert np.array_equal(received, np.resize(PCM, len(received)))  # the file again and again, seamlessly
     assert np.allclose(np.diff([c.start for c in reader.chunks]), 2730 / 16000, atol=2e-6)
+    assert before < reader.chunks[0].start < time.time()  # without a given start: when the microphone started

@@ -186,3 +186,6 @@ def test_nao_sim_errors_are_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["nao-sim", "--audio", str(tmp_path / "a.wav"), "--speed", "0"])
     assert "must be positive" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["nao-sim", "--audio", str(tmp_path / "a.wav"), "--start", "2024-01-01T10:00:00"])
+    assert "has no time zone" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from datetime import datetime
 
 import numpy as np
 
@@ -29,6 +30,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--speed", type=_positive(float), default=1.0, help="times real time (default: 1)")
     p.add_argument("--loop", action="store_true", help="play the file again and again instead of stopping at its end")
+    p.add_argument(
+        "--start",
+        type=_instant,
+        metavar="TIME",
+        help="capture time of the first sample: POSIX seconds or ISO 8601 with a time zone "
+        "(default: when the first client subscribes)",
+    )
     p.add_argument("--calls-log", metavar="FILE", help="also append every call received to FILE as JSON lines")
     p.add_argument(
         "--buffer-samples",
@@ -51,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         loop=args.loop,
         buffer_samples=args.buffer_samples,
         calls_log=args.calls_log,
+        start=args.start,
     )
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -63,6 +72,20 @@ def run(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def _instant(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither POSIX seconds nor an ISO 8601 time") from e
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone (add +00:00, Z, ...)")
+    return moment.timestamp()
 
 
 def _positive(kind: type):

@@ -9,7 +9,8 @@ Services, with NAOqi's names and signatures:
   ``buffer_samples`` int16 samples (2730, 170 ms, by default) goes to each subscriber's
   ``processRemote(1, samples, [seconds, microseconds], buffer)`` once it has been "recorded", at real time
   times ``speed``; its timestamp is the capture time of its first sample, the stream start plus the position
-  in the audio (so the timeline is the same at any speed). Only what the monitor asks for is served: 16 kHz,
+  in the audio (so the timeline is the same at any speed; ``start`` fixes the stream start, which is
+  otherwise the moment of the first subscription). Only what the monitor asks for is served: 16 kHz,
   one microphone (flags 1-4: left, right, front, rear all hear the file); other preferences are refused.
   Without ``loop`` the microphone stops at the end of the file, after a last, shorter buffer.
 - ``ALTextToSpeech``: ``say(text)`` (sets ``ALTextToSpeech/CurrentSentence`` in ALMemory), ``stopAll()``,
@@ -82,8 +83,11 @@ class CallLog:
 class _Microphone:
     """The audio played as the robot's live microphone, delivered to the subscribers' ``processRemote``."""
 
-    def __init__(self, session: qi.Session, pcm: np.ndarray, speed: float, loop: bool, buffer_samples: int):
+    def __init__(
+        self, session: qi.Session, pcm: np.ndarray, speed: float, loop: bool, buffer_samples: int, start: float | None
+    ):
         self.session = session
+        self.start = start
         self.pcm = pcm
         self.speed = speed
         self.loop = loop
@@ -117,7 +121,8 @@ class _Microphone:
             self.thread.join()
 
     def _play(self) -> None:
-        began, start_time, position = time.monotonic(), time.time(), 0
+        began, position = time.monotonic(), 0
+        start_time = self.start if self.start is not None else time.time()
         while position < len(self.pcm) or self.loop:
             samples = self._samples(position)
             due = began + (position + len(samples)) / (SAMPLE_RATE * self.speed)
@@ -296,6 +301,7 @@ class Simulator:
         loop: bool = False,
         buffer_samples: int = CHUNK_SAMPLES,
         calls_log: str | Path | None = None,
+        start: float | None = None,
     ):
         if pcm.dtype != np.int16 or pcm.ndim != 1 or not len(pcm):
             raise ValueError("the simulator streams non-empty 1-D int16 audio")
@@ -305,7 +311,7 @@ class Simulator:
         self.url = ""  # the address it serves on, once started
         self.calls_log = CallLog(calls_log)
         self.session = qi.Session()
-        self.microphone = _Microphone(self.session, pcm, speed, loop, buffer_samples)
+        self.microphone = _Microphone(self.session, pcm, speed, loop, buffer_samples, start)
         memory = ALMemory(self.calls_log)
         self._services = {
             "ALMemory": memory,
