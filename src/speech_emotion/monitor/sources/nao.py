@@ -79,7 +79,7 @@ class NaoSource(Source):
     def chunks(self, stop: threading.Event) -> Iterator[AudioChunk]:
         mailbox = Mailbox(self, self.max_queue_chunks)
         halt = threading.Event()
-        link = threading.Thread(target=self._keep_linked, args=(mailbox, halt), name=f"{self.source_id}", daemon=True)
+        link = threading.Thread(target=self._keep_linked, args=(mailbox, halt), name=self.source_id, daemon=True)
         link.start()
         try:
             yield from drain(self, mailbox, stop)
@@ -143,7 +143,7 @@ class _Link:
             prefs = (self.name, SAMPLE_RATE, FRONT_MICROPHONE, INTERLEAVED)
             self.audio.setClientPreferences(*prefs, _async=True).value(timeout_ms)
             self.audio.subscribe(self.name, _async=True).value(timeout_ms)
-        except RuntimeError:
+        except Exception:
             self.open = False
             close_quietly(self.session)
             raise
@@ -248,7 +248,8 @@ class _Decoder:
         """The buffer's capture time in POSIX seconds from NAOqi's [seconds, microseconds]."""
         if len(timestamp) != 2 or not 0 <= timestamp[1] < 1_000_000 or timestamp[0] < 0:
             self.source._count("bad_timestamps")
-            self.report("timestamp", f"timestamp {list(timestamp)!r} is not [seconds, microseconds]; used arrival time")
+            detail = f"timestamp {list(timestamp)!r} is not [seconds, microseconds]; placed after the previous buffer"
+            self.report("timestamp", detail)
             return self.expected if self.expected is not None else fallback
         robot_time = timestamp[0] + timestamp[1] / 1e6
         if robot_time >= POSIX_AFTER:
