@@ -11,10 +11,10 @@ import argparse
 import logging
 import sys
 
-from speech_emotion.cli import predict, report, serve, simulate_day
+from speech_emotion.cli import nao_sim, predict, report, serve, simulate_day
 from speech_emotion.errors import SpeechEmotionError
 
-COMMANDS = [predict, simulate_day, report, serve]
+COMMANDS = [predict, simulate_day, report, serve, nao_sim]
 
 
 def build_parser() -> argparse.ArgumentParser:
