@@ -1,0 +1,86 @@
+"""Bundles round-trip, and the recogniser gives a label, probabilities and a timeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from speech_emotion.bundle import load_bundle, save_bundle
+from speech_emotion.errors import BundleError
+from speech_emotion.recognizer import EmotionRecognizer
+
+
+def speech_like(seconds: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = int(seconds * 16000)
+    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * np.arange(n) / 16000)
+    return (rng.normal(0, 0.1, n) * envelope).astype(np.float32)
+
+
+def test_bundle_round_trip_is_exact(tiny_bundle, tmp_path):
+    bundle = load_bundle(tiny_bundle)
+    assert bundle.labels == ["angry", "happy", "sad", "neutral"]
+    assert bundle.model_id.startswith("test-small@")
+    again = load_bundle(tiny_bundle)
+    for key, value in bundle.state_dict.items():
+        assert torch.equal(value, again.state_dict[key])
+    np.testing.assert_array_equal(bundle.stats().mean, again.stats("testcorpus").mean)
+
+
+def test_half_precision_bundle_is_smaller_and_close(tiny_bundle, tmp_path):
+    bundle = load_bundle(tiny_bundle)
+    half_path = tmp_path / "half.pt"
+    save_bundle(bundle, half_path, half=True)
+    assert half_path.stat().st_size < tiny_bundle.stat().st_size
+    audio = speech_like(2.0)
+    full = EmotionRecognizer.load(tiny_bundle).predict(audio).probabilities
+    half = EmotionRecognizer.load(half_path).predict(audio).probabilities
+    assert max(abs(full[k] - half[k]) for k in full) < 0.01
+
+
+def test_prediction_structure(tiny_bundle):
+    recognizer = EmotionRecognizer.load(tiny_bundle)
+    prediction = recognizer.predict(speech_like(5.515))  # 550 frames
+    assert prediction.label in recognizer.labels
+    assert sum(prediction.probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+    assert [(w.start_s, w.end_s) for w in prediction.windows] == [(0, 3), (1, 4), (2, 5), (2.5, 5.5)]
+    for window in prediction.windows:
+        assert sum(window.probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_batch_equals_single(tiny_bundle):
+    recognizer = EmotionRecognizer.load(tiny_bundle)
+    clips = [speech_like(s, i) for i, s in enumerate((0.5, 3.0, 7.2))]
+    batched = recognizer.predict_batch(clips)
+    for clip, result in zip(clips, batched, strict=True):
+        single = recognizer.predict(clip)
+        assert single.label == result.label
+        assert single.probabilities == pytest.approx(result.probabilities, abs=1e-5)
+
+
+def test_pooling_choice_changes_only_the_utterance_score(tiny_bundle):
+    audio = speech_like(6.0)
+    by_max = EmotionRecognizer.load(tiny_bundle, pooling="max").predict(audio)
+    by_mean = EmotionRecognizer.load(tiny_bundle, pooling="mean").predict(audio)
+    assert by_max.windows == by_mean.windows
+    mean = {k: np.mean([w.probabilities[k] for w in by_mean.windows]) for k in by_mean.probabilities}
+    assert by_mean.probabilities == pytest.approx(mean, abs=1e-5)
+
+
+def test_bad_bundles_are_named(tmp_path):
+    (tmp_path / "junk.pt").write_bytes(b"not a bundle at all")
+    with pytest.raises(BundleError, match=r"junk\.pt: not a readable model bundle"):
+        load_bundle(tmp_path / "junk.pt")
+    torch.save({"format": "something-else"}, tmp_path / "other.pt")
+    with pytest.raises(BundleError, match="not a speech-emotion model bundle"):
+        load_bundle(tmp_path / "other.pt")
+    with pytest.raises(BundleError, match="no such model bundle file"):
+        load_bundle(tmp_path / "absent.pt")
+
+
+def test_cuda_request_without_gpu_is_a_clear_error(tiny_bundle):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(Exception, match="no CUDA GPU"):
+        EmotionRecognizer.load(tiny_bundle, device="cuda")
