@@ -11,10 +11,10 @@ import argparse
 import logging
 import sys
 
-from speech_emotion.cli import predict
+from speech_emotion.cli import calibrate, history, monitor, predict
 from speech_emotion.errors import SpeechEmotionError
 
-COMMANDS = [predict]
+COMMANDS = [predict, monitor, history, calibrate]
 
 
 def build_parser() -> argparse.ArgumentParser:

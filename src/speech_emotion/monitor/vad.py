@@ -59,8 +59,6 @@ class WebRtcDetector:
     frame_samples = 480
 
     def __init__(self, aggressiveness: int = 3):
-        if aggressiveness not in (0, 1, 2, 3):
-            raise ValueError(f"vad.aggressiveness must be 0, 1, 2 or 3, not {aggressiveness!r}")
         self.aggressiveness = aggressiveness
         self._vad = webrtcvad.Vad(aggressiveness)
 
@@ -81,8 +79,6 @@ class SileroDetector:
     def __init__(self, threshold: float = 0.5):
         import torch
 
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"vad.threshold must be between 0 and 1, not {threshold!r}")
         threads = torch.get_num_threads()
         from silero_vad import load_silero_vad  # its import sets torch to one thread for the whole process
 
@@ -103,27 +99,36 @@ class SileroDetector:
         self._speaking = False
 
 
-def make_detector(engine: str = "webrtc", aggressiveness: int = 3, threshold: float = 0.5) -> SpeechDetector:
-    if engine == "webrtc":
-        return WebRtcDetector(aggressiveness)
-    if engine == "silero":
-        return SileroDetector(threshold)
-    raise ValueError(f"vad.engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-
-
 @dataclass(frozen=True)
-class SegmenterConfig:
+class VadConfig:
+    engine: str = "silero"
+    threshold: float = 0.5  # silero: speech probability that starts speech
+    aggressiveness: int = 3  # webrtc: 0-3
     hangover_s: float = 0.3
     padding_s: float = 0.1
     min_utterance_s: float = 0.4
     max_utterance_s: float = 10.0
 
     def __post_init__(self):
+        if self.engine not in ENGINES:
+            raise ValueError(f"vad.engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
+        if self.aggressiveness not in (0, 1, 2, 3):
+            raise ValueError(f"vad.aggressiveness must be 0, 1, 2 or 3, not {self.aggressiveness!r}")
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError(f"vad.threshold must be between 0 and 1, not {self.threshold!r}")
         for name in ("hangover_s", "padding_s", "min_utterance_s", "max_utterance_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"vad.{name} must not be negative")
         if self.max_utterance_s < 2 * self.min_utterance_s + 0.1:
             raise ValueError("vad.max_utterance_s must be at least twice vad.min_utterance_s plus 0.1 s")
+
+    def detector(self) -> SpeechDetector:
+        if self.engine == "webrtc":
+            return WebRtcDetector(self.aggressiveness)
+        return SileroDetector(self.threshold)
+
+    def segmenter(self) -> Segmenter:
+        return Segmenter(self.detector(), self)
 
 
 @dataclass(frozen=True)
@@ -137,9 +142,9 @@ class _Frame:
 class Segmenter:
     """Streaming utterance detection for one source: ``push`` chunks of any size, ``flush`` at the end."""
 
-    def __init__(self, detector: SpeechDetector, config: SegmenterConfig | None = None):
+    def __init__(self, detector: SpeechDetector, config: VadConfig | None = None):
         self.detector = detector
-        self.config = config or SegmenterConfig()
+        self.config = config or VadConfig()
         n = detector.frame_samples
         seconds = n / SAMPLE_RATE
         self._hangover = max(1, round(self.config.hangover_s / seconds))
@@ -156,7 +161,8 @@ class Segmenter:
     def push(self, samples: np.ndarray, start: float) -> list[Utterance]:
         """Add a chunk whose first sample was captured at ``start``; returns the utterances it completed."""
         out = []
-        if self._origin is None or abs(start - self._expected_time()) > GAP_TOLERANCE_S:
+        expected = self.expected_time
+        if expected is None or abs(start - expected) > GAP_TOLERANCE_S:
             out += self.flush()
             self._origin, self._received = start, 0
         samples = np.asarray(samples, dtype=np.float32)
@@ -186,8 +192,10 @@ class Segmenter:
         self.detector.reset()
         return out
 
-    def _expected_time(self) -> float:
-        return self._origin + self._received / SAMPLE_RATE
+    @property
+    def expected_time(self) -> float | None:
+        """Capture time the next chunk should start at, if the stream is continuous (None before any)."""
+        return None if self._origin is None else self._origin + self._received / SAMPLE_RATE
 
     def _step(self, frame: _Frame) -> list[Utterance]:
         if self._frames is None:
@@ -238,9 +246,9 @@ def _split_point(frames: list[_Frame], margin: int) -> int:
             best_len, best_at = run, i - run // 2
     if best_len:
         return best_at
-    energies = np.array([f.energy for f in frames[lo:hi]])
-    smoothed = np.convolve(energies, np.ones(3) / 3, mode="same")
-    return lo + int(np.argmin(smoothed))
+    energies = np.array([f.energy for f in frames])
+    smoothed = np.convolve(energies, np.ones(3) / 3, mode="same")  # its zero-padded ends lie outside [lo, hi)
+    return lo + int(np.argmin(smoothed[lo:hi]))
 
 
 def _trailing_silence(frames: list[_Frame]) -> int:
