@@ -272,12 +272,12 @@ class Monitor:
         try:
             self._queue.put_nowait(utterance)
         except queue.Full:
+            waited = time.monotonic()
             if not self._behind:
                 self._behind = True
                 fields = {"queue": self._queue.qsize(), "backlog_s": round(self.metrics.backlog_s, 1)}
                 log_event(log, logging.WARNING, "inference behind, audio waits", source=self.source_id, **fields)
                 self.record_event(NewEvent(self.source_id, "backlog", "inference fell behind the audio", data=fields))
-            waited = time.monotonic()
             self._queue.put(utterance)
             self.metrics.audio_wait_s += time.monotonic() - waited
         self.metrics.queue_high_water = max(self.metrics.queue_high_water, self._queue.qsize())
