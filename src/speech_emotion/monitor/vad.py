@@ -14,6 +14,7 @@ robot) ends the current utterance and starts a new stretch at that chunk's own t
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
@@ -72,7 +73,12 @@ class WebRtcDetector:
 
 class SileroDetector:
     """Silero VAD (its packaged TorchScript model) on 32 ms frames, with the package's own hysteresis:
-    speech starts at ``threshold`` and continues while the probability stays above ``threshold - 0.15``."""
+    speech starts at ``threshold`` and continues while the probability stays above ``threshold - 0.15``.
+
+    The thread that calls it runs PyTorch on one thread (the OpenMP setting is per thread, so the
+    recogniser's thread keeps its own): a 32 ms frame is too little work to share, and on a busy two-core
+    machine two threads made each frame ten times slower.
+    """
 
     frame_samples = 512
 
@@ -80,15 +86,19 @@ class SileroDetector:
         import torch
 
         threads = torch.get_num_threads()
-        from silero_vad import load_silero_vad  # its import sets torch to one thread for the whole process
+        from silero_vad import load_silero_vad  # importing it sets this thread to one torch thread
 
         torch.set_num_threads(threads)
         self._torch = torch
         self._model = load_silero_vad()
+        self._single_threaded = threading.local()
         self.threshold = threshold
         self._speaking = False
 
     def __call__(self, frame: np.ndarray) -> bool:
+        if not getattr(self._single_threaded, "done", False):
+            self._torch.set_num_threads(1)
+            self._single_threaded.done = True
         with self._torch.inference_mode():
             prob = float(self._model(self._torch.from_numpy(np.ascontiguousarray(frame)), SAMPLE_RATE))
         self._speaking = prob >= (self.threshold - 0.15 if self._speaking else self.threshold)
