@@ -71,22 +71,24 @@ class ListSource:
 
 
 class RecordingRobot:
-    """A robot client that records every call (and can fail them, like a robot off the network)."""
+    """A robot client that records every call; ``fail`` makes it refuse them as the real client does with a
+    robot off the network (returns False), ``raise`` makes it raise instead."""
 
-    def __init__(self, fail: bool = False):
+    def __init__(self, fail: str = ""):
         self.calls: list[tuple[str, str]] = []
         self.fail = fail
 
-    def say(self, text: str) -> None:
-        self._call("say", text)
+    def say(self, text: str) -> bool:
+        return self._call("say", text)
 
-    def set_led_colour(self, colour: str) -> None:
-        self._call("set_led_colour", colour)
+    def set_led_colour(self, colour: str) -> bool:
+        return self._call("set_led_colour", colour)
 
-    def _call(self, name: str, argument: str) -> None:
+    def _call(self, name: str, argument: str) -> bool:
         self.calls.append((name, argument))
-        if self.fail:
+        if self.fail == "raise":
             raise RuntimeError("robot unreachable")
+        return self.fail != "refuse"
 
 
 def espeak(text: str, voice: str = "en-us", speed: int = 150, pitch: int = 50) -> np.ndarray:

@@ -6,6 +6,7 @@ import logging
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -224,6 +225,43 @@ def test_a_failing_source_is_recorded_and_what_it_gave_is_kept(speech, expected,
     assert_times(stored_times(store), expected[:2])
     assert monitor.source_error == "ConnectionError: robot went away"
     assert [e.message for e in store.events(kinds=["source_error"])] == ["ConnectionError: robot went away"]
+
+
+@dataclass(frozen=True)
+class SourceEvent:
+    """The fields of ``speech_emotion.monitor.sources.base.SourceEvent``."""
+
+    kind: str
+    time: float
+    source_id: str
+    detail: str = ""
+    lost_seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return f"{self.source_id}: {self.kind}: {self.detail}"
+
+
+class ReportingSource(ListSource):
+    """Drops off the network after two utterances and comes back: reports it through ``on_event``."""
+
+    on_event = None
+
+    def chunks(self, stop):
+        for i, chunk in enumerate(super().chunks(stop)):
+            if i == 60:
+                self.on_event(SourceEvent("disconnected", T0 + 20, self.source_id, "session closed"))
+                self.on_event(SourceEvent("reconnected", T0 + 25, self.source_id, "", lost_seconds=5.0))
+            yield chunk
+
+
+def test_source_events_are_stored_in_order(speech, recognizer, store):
+    Monitor(ReportingSource(speech), recognizer, store).run(threading.Event())
+    events = [(e.kind, e.time.timestamp(), e.data) for e in store.events(kinds=["disconnected", "reconnected"])]
+    assert events == [
+        ("disconnected", T0 + 20, {"detail": "session closed", "lost_seconds": 0.0}),
+        ("reconnected", T0 + 25, {"detail": "", "lost_seconds": 5.0}),
+    ]
+    assert store.events(kinds=["reconnected"])[0].message == "test: reconnected: "
 
 
 def test_duration_stops_a_live_source(speech, recognizer, store):

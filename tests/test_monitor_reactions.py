@@ -119,10 +119,11 @@ def test_alerts_are_stored_without_a_robot_and_when_it_fails():
     speak(reactions, NOON, "sssss")
     assert [e.data["reason"] for e in events] == ["no robot"]
 
-    robot = RecordingRobot(fail=True)
-    reactions, events = make(ReactionConfig(quiet_hours=(), comfort=COMFORT), robot)
-    speak(reactions, NOON, "sssss")
-    assert [e.data["reason"] for e in events] == ["robot call failed"] and len(robot.calls) == 6
+    for failure in ("refuse", "raise"):
+        robot = RecordingRobot(fail=failure)
+        reactions, events = make(ReactionConfig(quiet_hours=(), comfort=COMFORT), robot)
+        speak(reactions, NOON, "sssss")
+        assert [e.data["reason"] for e in events] == ["robot call failed"] and len(robot.calls) == 6
 
 
 def test_the_example_config_is_complete_and_holds_the_defaults():

@@ -53,10 +53,10 @@ def run(args: argparse.Namespace) -> int:
         use_json_logs()
     config = load_config(args.config)
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=config.pipeline.pooling)
+    source, robot = open_source(args)
     if args.db == default_db_url():
         Path(args.db.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     store = Store(args.db)
-    source, robot = open_source(args)
     monitor = Monitor(
         source,
         recognizer,
@@ -72,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         serve(monitor, args.duration)
     finally:
         store.close()
+        if robot is not None:
+            robot.close()
     return 1 if monitor.source_error else 0
 
 
@@ -92,14 +94,21 @@ def serve(monitor: Monitor, duration_s: float | None = None) -> Metrics:
 
 
 def open_source(args: argparse.Namespace):
-    """The audio source the arguments name, and the robot to react through (None without one)."""
-    from speech_emotion.monitor import sources  # the robot branch's sources and client
+    """The audio source the arguments name, and the robot to react through (None without one).
 
+    Imported here so that ``qi`` and PortAudio are loaded only by the source that needs them."""
     if args.robot:
-        return sources.NaoSource(args.robot), sources.RobotClient(args.robot)
+        from speech_emotion.monitor.sources.nao import NaoSource
+        from speech_emotion.robot.client import RobotClient
+
+        return NaoSource(args.robot), RobotClient(args.robot)
     if args.mic:
-        return sources.MicrophoneSource(), None
-    return sources.FileSource(args.file, speed=args.speed), None
+        from speech_emotion.monitor.sources.microphone import MicrophoneSource
+
+        return MicrophoneSource(), None
+    from speech_emotion.monitor.sources.file import FileSource
+
+    return FileSource(args.file, speed=args.speed), None
 
 
 def _describe(args: argparse.Namespace) -> dict:

@@ -48,6 +48,9 @@ class Chunk(Protocol):
 
 
 class Source(Protocol):
+    """``speech_emotion.monitor.sources.base.Source``: chunks in capture order until ``stop``; a source with
+    an ``on_event`` attribute reports connections, losses and bad buffers through it, on the audio thread."""
+
     source_id: str
 
     def chunks(self, stop: threading.Event) -> Iterator[Chunk]: ...
@@ -170,6 +173,8 @@ class Monitor:
         self._stop = threading.Event()
         self._last_save = time.monotonic()
         self._bad_audio = _Throttle(REPORT_INTERVAL_S, self._report_bad_audio)
+        if hasattr(source, "on_event"):
+            source.on_event = self._on_source_event
 
     def record_event(self, event: NewEvent) -> None:
         """Store an event of this monitor session; from other threads it goes through the inference queue,
@@ -257,6 +262,12 @@ class Monitor:
         if len(samples):
             for utterance in self._segmenter.push(samples, float(start)):
                 self._enqueue(utterance)
+
+    def _on_source_event(self, event) -> None:
+        """A ``SourceEvent`` (disconnected, reconnected, overrun, gap, ...; the source has logged it) stored."""
+        data = {"detail": event.detail, "lost_seconds": event.lost_seconds}
+        moment = datetime.fromtimestamp(event.time, UTC)
+        self.record_event(NewEvent(self.source_id, str(event.kind), str(event), time=moment, data=data))
 
     def _report_bad_audio(self, kind: str, detail: str, count: int) -> None:
         log_event(log, logging.WARNING, "bad audio", source=self.source_id, problem=kind, detail=detail, count=count)

@@ -27,11 +27,12 @@ _HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 
 class RobotClient(Protocol):
-    """What reactions need from a robot (``speech_emotion.monitor.robot.RobotClient`` on a NAO)."""
+    """What reactions need from a robot (``speech_emotion.robot.client.RobotClient`` for a NAO): each call
+    returns True when the robot took the request, False (or raises) when it could not."""
 
-    def say(self, text: str) -> None: ...
+    def say(self, text: str) -> bool: ...
 
-    def set_led_colour(self, colour: str) -> None:
+    def set_led_colour(self, colour: str) -> bool:
         """Colour as ``#RRGGBB``."""
 
 
@@ -177,10 +178,12 @@ class Reactions:
         }
         self.record(NewEvent(source_id=self.source_id, kind="alert", message=message, time=moment, data=data))
 
-    def _robot_call(self, method: Callable[[str], None], argument: str) -> bool:
+    def _robot_call(self, method: Callable[[str], bool], argument: str) -> bool:
         try:
-            method(argument)
+            if method(argument):
+                return True
+            error = "the robot did not take it"
         except Exception as e:  # a robot off the network must not stop the monitor
-            log_event(log, logging.WARNING, "robot call failed", source=self.source_id, call=method.__name__, error=e)
-            return False
-        return True
+            error = e
+        log_event(log, logging.WARNING, "robot call failed", source=self.source_id, call=method.__name__, error=error)
+        return False
