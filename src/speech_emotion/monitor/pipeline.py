@@ -24,6 +24,7 @@ from typing import Protocol
 
 import numpy as np
 import soundfile as sf
+import torch
 from sqlalchemy.exc import SQLAlchemyError
 
 from speech_emotion.audio import SAMPLE_RATE
@@ -61,10 +62,13 @@ class PipelineConfig:
     queue_size: int = 32  # utterances waiting for inference before the audio thread waits
     metrics_interval_s: float = 60.0
     pooling: str = "max"
+    threads: int = 0  # PyTorch threads of the inference thread; 0: PyTorch's default (every core)
 
     def __post_init__(self):
         if self.queue_size < 1 or self.metrics_interval_s <= 0:
             raise ValueError("pipeline.queue_size and pipeline.metrics_interval_s must be positive")
+        if self.threads < 0:
+            raise ValueError("pipeline.threads must not be negative")
         if self.pooling not in ("max", "mean"):
             raise ValueError(f"pipeline.pooling must be max or mean, not {self.pooling!r}")
 
@@ -296,6 +300,8 @@ class Monitor:
     # inference thread
 
     def _inference_loop(self) -> None:
+        if self.config.threads:
+            torch.set_num_threads(self.config.threads)  # per thread: OpenMP keeps it to this one
         while (item := self._queue.get()) is not _END:
             if isinstance(item, NewEvent):
                 self._store_event(item)
