@@ -11,10 +11,10 @@ import argparse
 import logging
 import sys
 
-from speech_emotion.cli import nao_sim, predict, report, serve, simulate_day
+from speech_emotion.cli import calibrate, history, monitor, nao_sim, predict, report, serve, simulate_day
 from speech_emotion.errors import SpeechEmotionError
 
-COMMANDS = [predict, simulate_day, report, serve, nao_sim]
+COMMANDS = [predict, monitor, history, calibrate, nao_sim, simulate_day, report, serve]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -189,7 +189,10 @@ class Store:
                 row.ended_at = datetime.now(UTC)
 
     def add_utterance(self, u: NewUtterance) -> bool:
-        """Store one utterance; False when (source, start) is already stored (a replay after a restart)."""
+        """Store one utterance; False when (source, start) is already stored (a replay after a restart).
+
+        A replay that finds the stored utterance shorter, because a stop cut it off, completes it instead.
+        """
         row = UtteranceRow(
             session_id=u.session_id,
             source_id=u.source_id,
@@ -204,7 +207,17 @@ class Store:
             with self.session() as s:
                 s.add(row)
         except IntegrityError:
-            return False
+            return self._complete_utterance(u)
+        return True
+
+    def _complete_utterance(self, u: NewUtterance) -> bool:
+        q = select(UtteranceRow).where(UtteranceRow.source_id == u.source_id, UtteranceRow.start == u.start)
+        with self.session() as s:
+            row = s.scalars(q).one_or_none()
+            if row is None or row.end >= u.end:
+                return False
+            row.end, row.duration_s = u.end, (u.end - u.start).total_seconds()
+            row.label, row.probabilities, row.model_id = u.label, u.probabilities, u.model_id
         return True
 
     def add_event(self, e: NewEvent) -> None:

@@ -1,0 +1,65 @@
+"""``speech-emotion calibrate``: teach a source's speaker statistics from recordings of the monitored person.
+
+The monitor adapts to the person as they speak; a few minutes of their ordinary, calm speech recorded
+beforehand gives it a head start. The recordings go through the monitor's own voice activity detection, and
+only the speech is added, to what the source already learnt unless ``--reset``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from speech_emotion.audio import load_audio
+from speech_emotion.errors import AudioError, SpeechEmotionError
+from speech_emotion.features import log_mel_3d
+from speech_emotion.monitor.adaptation import SpeakerNormalizer, load_normalizer, save_normalizer
+from speech_emotion.monitor.config import load_config
+from speech_emotion.monitor.store import Store
+
+NAME = "calibrate"
+HELP = "adapt a monitored source's speaker statistics to recordings of the person"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from speech_emotion.cli.monitor import default_db_url
+
+    p.add_argument("files", nargs="+", metavar="FILE", help="recordings of the monitored person (any format, rate)")
+    p.add_argument("--db", default=default_db_url(), help="database URL (default: %(default)s)")
+    p.add_argument("--source", required=True, help="the source id the monitor logs and history shows")
+    p.add_argument("--config", metavar="FILE", help="the monitor's TOML configuration (vad and adaptation)")
+    p.add_argument("--reset", action="store_true", help="forget what the source learnt before")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    store = Store(args.db)
+    try:
+        if args.reset:
+            normalizer = SpeakerNormalizer(config.adaptation)
+        else:
+            normalizer = load_normalizer(store, args.source, config.adaptation)
+        before, failed, utterances = normalizer.speech_seconds, 0, 0
+        for path in args.files:
+            try:
+                audio = load_audio(path)
+            except AudioError as e:
+                print(f"error: {e}", file=sys.stderr)
+                failed += 1
+                continue
+            segmenter = config.vad.segmenter()
+            found = segmenter.push(audio, 0.0) + segmenter.flush()
+            if not found:
+                print(f"warning: {path}: no speech found", file=sys.stderr)
+            for utterance in found:
+                normalizer.update(log_mel_3d(utterance.samples))
+            utterances += len(found)
+        if not utterances:
+            raise SpeechEmotionError(f"--source {args.source}: no speech in the recordings; nothing saved")
+        save_normalizer(store, args.source, normalizer)
+    finally:
+        store.close()
+    added = normalizer.speech_seconds - before
+    print(f"{args.source}: {utterances} utterances, {added:.1f} s of speech added, statistics now rest on "
+          f"{normalizer.speech_seconds:.1f} s")  # fmt: skip
+    return 1 if failed else 0

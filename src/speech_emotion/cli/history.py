@@ -1,0 +1,87 @@
+"""``speech-emotion history``: the utterances a monitor stored, as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from speech_emotion.errors import SpeechEmotionError
+from speech_emotion.monitor.store import Store, StoreError
+
+NAME = "history"
+HELP = "list the utterances and emotions a monitor stored"
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from speech_emotion.cli.monitor import default_db_url
+
+    p.add_argument("--db", default=default_db_url(), help="database URL (default: %(default)s)")
+    p.add_argument("--since", metavar="T", help="ISO 8601 time (local if no zone given) or an age: 90s, 15m, 2h, 7d")
+    p.add_argument("--until", metavar="T", help="same forms as --since")
+    p.add_argument("--source", help="only this source")
+    p.add_argument("--limit", type=int, help="only the newest N utterances")
+    p.add_argument("--json", action="store_true", help="print a JSON list of utterances")
+
+
+def parse_time(text: str, option: str, now: datetime | None = None) -> datetime:
+    """An aware datetime from ISO 8601 (local time when it has no zone) or an age such as ``2h``."""
+    m = _RELATIVE.match(text.strip())
+    if m:
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise SpeechEmotionError(
+            f"{option} {text!r}: not an ISO 8601 time (2025-01-31T08:00, 2025-01-31) nor an age (90s, 15m, 2h, 7d)"
+        ) from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def run(args: argparse.Namespace) -> int:
+    since = parse_time(args.since, "--since") if args.since else None
+    until = parse_time(args.until, "--until") if args.until else None
+    store = open_existing(args.db)
+    try:
+        rows = store.utterances(
+            since=since, until=until, source_id=args.source, limit=args.limit, newest_first=args.limit is not None
+        )
+    finally:
+        store.close()
+    rows.sort(key=lambda r: (r.start, r.source_id))
+    if args.json:
+        print(json.dumps([row.to_dict() for row in rows], indent=2))
+    else:
+        print_table(rows)
+    return 0
+
+
+def open_existing(url: str) -> Store:
+    """The store at ``url``, refusing to create an empty SQLite file where a typo pointed."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"--db {url}: not a database URL (e.g. sqlite:///monitor.db)") from None
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" and not Path(database).is_file():
+        raise StoreError(f"--db {url}: no such database file (has a monitor run with it?)")
+    return Store(url)
+
+
+def print_table(rows) -> None:
+    if not rows:
+        print("no utterances")
+        return
+    zone = datetime.now().astimezone().tzname()
+    print(f"{'start (' + zone + ')':<23} {'dur':>5}  {'label':<8} {'p':>4}  source")
+    for row in rows:
+        start = row.start.astimezone().strftime("%Y-%m-%d %H:%M:%S.%f")[:-4]
+        p = row.probabilities.get(row.label, 0.0)
+        print(f"{start:<23} {row.duration_s:5.1f}  {row.label:<8} {p:4.2f}  {row.source_id}")

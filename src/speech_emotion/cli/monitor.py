@@ -1,0 +1,119 @@
+"""``speech-emotion monitor``: watch a robot's microphone, this machine's, or a recording, around the clock.
+
+Runs until SIGINT/SIGTERM, ``--duration`` or the end of ``--file``; on a stop it finishes the utterances it
+holds, saves the adapted statistics and closes its session row, then exits 0. Safe to restart at any time:
+utterances are unique per (source, start) in the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+
+from speech_emotion.bundle import DEFAULT_MODEL
+from speech_emotion.monitor.config import load_config
+from speech_emotion.monitor.logs import log_event, use_json_logs
+from speech_emotion.monitor.pipeline import Metrics, Monitor
+from speech_emotion.monitor.reactions import Reactions
+from speech_emotion.monitor.store import Store
+from speech_emotion.recognizer import EmotionRecognizer
+
+NAME = "monitor"
+HELP = "recognise emotions in a live audio stream (NAO robot, microphone or file) and store them"
+log = logging.getLogger("speech_emotion.monitor")
+
+
+def default_db_url() -> str:
+    """SQLite in the user's data folder ($XDG_DATA_HOME or ~/.local/share)."""
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return f"sqlite:///{data / 'speech-emotion' / 'monitor.db'}"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--robot", metavar="HOST[:PORT]", help="a NAO (or nao-sim): HOST, HOST:PORT or tcp://HOST:PORT")
+    source.add_argument("--mic", action="store_true", help="this machine's default microphone")
+    source.add_argument("--file", metavar="PATH", help="a recording, or a folder of them, as if it were live")
+    p.add_argument("--speed", type=float, default=1.0, help="--file: times real time (default 1; 0: as fast as can be)")
+    p.add_argument("--db", default=default_db_url(), help="database URL (default: %(default)s)")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--config", metavar="FILE", help="TOML configuration (see docs/monitor.md)")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="model bundle file or shipped name (default: %(default)s)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--keep-audio", metavar="DIR", type=Path, help="also write each utterance as FLAC under DIR")
+    p.add_argument("--log-json", action="store_true", help="log JSON lines instead of key=value text")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.log_json:
+        use_json_logs()
+    config = load_config(args.config)
+    recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=config.pipeline.pooling)
+    source, robot = open_source(args)
+    if args.db == default_db_url():
+        Path(args.db.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    store = Store(args.db)
+    monitor = Monitor(
+        source,
+        recognizer,
+        store,
+        vad=config.vad,
+        adaptation=config.adaptation,
+        pipeline=config.pipeline,
+        keep_audio=args.keep_audio,
+        settings={"source": _describe(args), "config": config.to_dict()},
+    )
+    monitor.listeners.append(Reactions(config.reactions, robot, monitor.record_event, source.source_id))
+    try:
+        serve(monitor, args.duration)
+    finally:
+        store.close()
+        if robot is not None:
+            robot.close()
+    return 1 if monitor.source_error else 0
+
+
+def serve(monitor: Monitor, duration_s: float | None = None) -> Metrics:
+    """Run ``monitor`` in this (main) thread until the source ends, ``duration_s`` passes, SIGINT or SIGTERM."""
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        log_event(log, logging.INFO, "stopping", signal=signal.Signals(signum).name, source=monitor.source_id)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return monitor.run(stop, duration_s)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def open_source(args: argparse.Namespace):
+    """The audio source the arguments name, and the robot to react through (None without one).
+
+    Imported here so that ``qi`` and PortAudio are loaded only by the source that needs them."""
+    if args.robot:
+        from speech_emotion.monitor.sources.nao import NaoSource
+        from speech_emotion.robot.client import RobotClient
+
+        return NaoSource(args.robot), RobotClient(args.robot)
+    if args.mic:
+        from speech_emotion.monitor.sources.microphone import MicrophoneSource
+
+        return MicrophoneSource(), None
+    from speech_emotion.monitor.sources.file import FileSource
+
+    return FileSource(args.file, speed=args.speed), None
+
+
+def _describe(args: argparse.Namespace) -> dict:
+    if args.robot:
+        return {"robot": args.robot}
+    if args.mic:
+        return {"mic": True}
+    return {"file": str(args.file), "speed": args.speed}

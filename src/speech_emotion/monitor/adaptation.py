@@ -1,0 +1,123 @@
+"""Normalisation for an unknown speaker: the model's statistics, pulled towards the monitored person's speech.
+
+The recogniser normalises features with neutral-speech statistics of the speaker, which the monitor cannot
+have for a new person. It starts from the bundle's ``default`` statistics (``prior_frames`` of weight, as if
+that many frames of the person's speech looked like the training speakers) and adds every frame of the
+person's stored utterances. Older speech fades with a half-life counted in frames of speech, not in clock
+time, so weeks of silence change nothing and a voice that changes over months is followed. The person's
+running sums (not the prior) are what is persisted, so a restart, or a new model, keeps what was learnt.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from speech_emotion.features import FRAMES_PER_SECOND, N_CHANNELS, N_MELS
+from speech_emotion.monitor.logs import log_event
+from speech_emotion.monitor.store import Store
+from speech_emotion.normalization import NormStats, StatsAccumulator
+
+FORMAT_VERSION = 1
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AdaptationConfig:
+    enabled: bool = True
+    prior_seconds: float = 30.0  # weight of the model's statistics, in seconds of speech
+    half_life_hours: float = 5.0  # hours of *speech* after which a frame counts half
+    save_interval_s: float = 60.0
+
+    def __post_init__(self):
+        if self.prior_seconds <= 0 or self.half_life_hours <= 0 or self.save_interval_s <= 0:
+            raise ValueError("adaptation.prior_seconds, half_life_hours and save_interval_s must be positive")
+
+    @property
+    def prior_frames(self) -> float:
+        return self.prior_seconds * FRAMES_PER_SECOND
+
+    @property
+    def half_life_frames(self) -> float:
+        return self.half_life_hours * 3600 * FRAMES_PER_SECOND
+
+
+class SpeakerNormalizer:
+    """The person's exponentially forgotten feature sums, combined with a model's statistics on demand."""
+
+    def __init__(self, config: AdaptationConfig | None = None):
+        self.config = config or AdaptationConfig()
+        self.total = np.zeros((N_MELS, N_CHANNELS))
+        self.total_sq = np.zeros((N_MELS, N_CHANNELS))
+        self.weight = 0.0  # frames of the person's speech, after forgetting
+        self.frames_seen = 0  # frames ever added, for the record
+
+    def update(self, features: np.ndarray) -> None:
+        """Add one utterance's raw ``(frames, 40, 3)`` features."""
+        utterance = StatsAccumulator()
+        utterance.add(features)
+        keep = 0.5 ** (utterance.frames / self.config.half_life_frames)
+        self.total = self.total * keep + utterance.total
+        self.total_sq = self.total_sq * keep + utterance.total_sq
+        self.weight = self.weight * keep + utterance.frames
+        self.frames_seen += utterance.frames
+
+    def stats(self, prior: NormStats) -> NormStats:
+        """The statistics to normalise the next utterance with, given the model's."""
+        prior_weight = self.config.prior_frames
+        mean_p = prior.mean.astype(np.float64)
+        square_p = np.square(prior.std.astype(np.float64)) + np.square(mean_p)
+        weight = prior_weight + self.weight
+        mean = (prior_weight * mean_p + self.total) / weight
+        var = np.maximum((prior_weight * square_p + self.total_sq) / weight - np.square(mean), 0.0)
+        return NormStats(mean=mean.astype(np.float32), std=np.sqrt(var).astype(np.float32), frames=round(weight))
+
+    def to_dict(self) -> dict:
+        return {
+            "version": FORMAT_VERSION,
+            "total": self.total.tolist(),
+            "total_sq": self.total_sq.tolist(),
+            "weight": self.weight,
+            "frames_seen": self.frames_seen,
+        }
+
+    def restore(self, data: dict) -> None:
+        """Take back what :meth:`to_dict` saved; ``ValueError`` if it is not that."""
+        if data.get("version") != FORMAT_VERSION:
+            raise ValueError(f"speaker statistics version {data.get('version')!r} is not {FORMAT_VERSION}")
+        total = np.asarray(data["total"], dtype=np.float64)
+        total_sq = np.asarray(data["total_sq"], dtype=np.float64)
+        weight = float(data["weight"])
+        if total.shape != (N_MELS, N_CHANNELS) or total_sq.shape != total.shape:
+            raise ValueError(f"speaker statistics must be {N_MELS}x{N_CHANNELS}, got {total.shape}")
+        if not (np.isfinite(total).all() and np.isfinite(total_sq).all() and np.isfinite(weight) and weight >= 0):
+            raise ValueError("speaker statistics hold non-finite or negative values")
+        self.total, self.total_sq, self.weight = total, total_sq, weight
+        self.frames_seen = int(data.get("frames_seen", 0))
+
+    @property
+    def speech_seconds(self) -> float:
+        """Seconds of the person's speech the statistics rest on, after forgetting."""
+        return self.weight / FRAMES_PER_SECOND
+
+
+def load_normalizer(store: Store, source_id: str, config: AdaptationConfig) -> SpeakerNormalizer:
+    """The source's persisted adaptation, or a fresh one (saying why) when there is none or it is unreadable."""
+    normalizer = SpeakerNormalizer(config)
+    saved = store.load_speaker_stats(source_id)
+    if saved is None:
+        log_event(log, logging.INFO, "speaker statistics new", source=source_id)
+        return normalizer
+    try:
+        normalizer.restore(saved)
+    except (KeyError, TypeError, ValueError) as e:
+        log_event(log, logging.WARNING, "speaker statistics unreadable, starting anew", source=source_id, error=e)
+        return SpeakerNormalizer(config)
+    log_event(log, logging.INFO, "speaker statistics restored", source=source_id, speech_s=normalizer.speech_seconds)
+    return normalizer
+
+
+def save_normalizer(store: Store, source_id: str, normalizer: SpeakerNormalizer) -> None:
+    store.save_speaker_stats(source_id, normalizer.to_dict())

@@ -1,0 +1,146 @@
+"""The history command, the monitor command's errors, and clean shutdown of a monitor on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from sqlalchemy import select
+
+from monitor_helpers import SENTENCES, espeak, lay_out
+from speech_emotion.audio import SAMPLE_RATE
+from speech_emotion.cli import main
+from speech_emotion.cli.history import parse_time
+from speech_emotion.monitor.store import MonitorSession, NewUtterance, Store
+
+REPO = Path(__file__).resolve().parents[1]
+START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    store = Store(url)
+    for i, label in enumerate(["neutral", "sad", "happy"]):
+        start = START + timedelta(minutes=10 * i)
+        probabilities = {k: (0.7 if k == label else 0.1) for k in ("angry", "happy", "sad", "neutral")}
+        store.add_utterance(NewUtterance("nao", start, start + timedelta(seconds=2.5), label, probabilities, "m@1"))
+    store.close()
+    return url
+
+
+def test_history_json_lists_every_utterance_with_zoned_times(db, capsys):
+    assert main(["history", "--db", db, "--json"]) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert [i["label"] for i in items] == ["neutral", "sad", "happy"]
+    first = items[0]
+    assert first["start"] == "2025-03-03T09:00:00+00:00" and first["end"] == "2025-03-03T09:00:02.500000+00:00"
+    assert first["source"] == "nao" and first["probabilities"]["neutral"] == 0.7
+    assert all(datetime.fromisoformat(i["start"]).tzinfo is not None for i in items)
+
+
+def test_history_since_until_and_limit(db, capsys):
+    assert main(["history", "--db", db, "--json", "--since", "2025-03-03T09:05:00+00:00"]) == 0
+    assert [i["label"] for i in json.loads(capsys.readouterr().out)] == ["sad", "happy"]
+    assert main(["history", "--db", db, "--json", "--until", "2025-03-03T09:15:00Z", "--limit", "1"]) == 0
+    assert [i["label"] for i in json.loads(capsys.readouterr().out)] == ["sad"]
+
+
+def test_history_table(db, capsys):
+    assert main(["history", "--db", db]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("start (") and len(lines) == 4
+    local = START.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    assert lines[1].startswith(local) and "neutral" in lines[1] and "0.70" in lines[1] and lines[1].endswith("nao")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--since", "yesterday"], "error: --since 'yesterday': not an ISO 8601 time"),
+        (["--until", "2025-13-01"], "error: --until '2025-13-01': not an ISO 8601 time"),
+    ],
+)
+def test_history_bad_times_are_one_line_errors(db, capsys, args, message):
+    assert main(["history", "--db", db, *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_history_refuses_a_database_that_is_not_there(tmp_path, capsys):
+    missing = tmp_path / "typo.db"
+    assert main(["history", "--db", f"sqlite:///{missing}"]) == 1
+    assert "no such database file" in capsys.readouterr().err and not missing.exists()
+
+
+def test_ages_are_counted_back_from_now():
+    now = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
+    assert parse_time("90m", "--since", now) == now - timedelta(minutes=90)
+    assert parse_time("2d", "--since", now) == now - timedelta(days=2)
+    assert parse_time("2025-03-03T08:00", "--since").tzinfo is not None  # local time when no zone is given
+
+
+def test_monitor_reports_a_missing_model_or_bad_config_in_one_line(tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    assert main(["monitor", "--file", "x.flac", "--db", db, "--model", str(tmp_path / "none.pt")]) == 1
+    assert "none.pt: no such model bundle file" in capsys.readouterr().err
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[vad]\nengine = 'fast'\n")
+    assert main(["monitor", "--file", "x.flac", "--db", db, "--config", str(bad)]) == 1
+    assert capsys.readouterr().err == f"error: {bad}: vad.engine must be one of webrtc, silero, not 'fast'\n"
+
+
+SERVICE = """
+import sys, soundfile as sf
+sys.path.insert(0, {tests!r})
+from monitor_helpers import ListSource
+from speech_emotion.cli.monitor import serve
+from speech_emotion.monitor.pipeline import Monitor
+from speech_emotion.monitor.store import Store
+from speech_emotion.recognizer import EmotionRecognizer
+import logging
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+audio, _ = sf.read({audio!r}, dtype="float32")
+store = Store({db!r})
+monitor = Monitor(ListSource(audio, realtime=True, endless=True), EmotionRecognizer.load({bundle!r}), store)
+serve(monitor)
+store.close()
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_monitor_cleanly(tmp_path, tiny_bundle, signum):
+    audio, _ = lay_out([espeak(SENTENCES[1])], [0.3])
+    wav, db = tmp_path / "speech.wav", f"sqlite:///{tmp_path / 'monitor.db'}"
+    sf.write(wav, audio, SAMPLE_RATE)
+    script = SERVICE.format(tests=str(REPO / "tests"), audio=str(wav), db=db, bundle=str(tiny_bundle))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script)], stderr=subprocess.PIPE, text=True, env=env
+    )
+    lines = []
+    for line in process.stderr:  # wait for the first stored utterance: the monitor is in full flight
+        lines.append(line)
+        if " utterance " in f" {line.split(': ', 1)[-1]}":
+            break
+    assert process.poll() is None, "".join(lines)
+    process.send_signal(signum)
+    _, rest = process.communicate(timeout=60)
+    log = "".join(lines) + rest
+    assert process.returncode == 0, log
+    assert f"stopping signal={signal.Signals(signum).name}" in log and "monitor stopped" in log
+    store = Store(db)
+    with store.session() as s:
+        [session] = s.scalars(select(MonitorSession)).all()
+    assert session.ended_at is not None
+    assert [e.kind for e in store.events()] == ["metrics"] and len(store.utterances()) >= 1
+    assert np.isfinite(store.events()[0].data["audio_s"])
