@@ -11,10 +11,10 @@ import argparse
 import logging
 import sys
 
-from speech_emotion.cli import predict
+from speech_emotion.cli import corpus, evaluate, loco, predict, train
 from speech_emotion.errors import SpeechEmotionError
 
-COMMANDS = [predict]
+COMMANDS = [predict, corpus, train, evaluate, loco]
 
 
 def build_parser() -> argparse.ArgumentParser:
