@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real corpora are."""
+"""Shared fixtures: where the real corpora are; PyTorch's thread count put back after a test."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,3 +25,11 @@ def corpora_dir() -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return root
+
+
+@pytest.fixture
+def restore_threads():
+    """For tests that run commands with ``--threads`` in this process: PyTorch's thread count is global."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

@@ -169,13 +169,6 @@ def test_run_folder_guards(tmp_path):
 SUBSET = {"emodb": ("08", "16", "03"), "ravdess": ("01", "02", "17")}  # two training speakers, one validation
 
 
-@pytest.fixture
-def restore_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def subset(corpora_dir, tmp_path_factory):
     """Two files per speaker and class of a few speakers, linked in the original layout, plus two bad files."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from speech_emotion.cli._options import add_corpus_arguments, add_feature_arguments
 from speech_emotion.corpora import read_corpora
-from speech_emotion.evaluation.evaluate import EVALUATION_SPLITS, check_normalization, evaluate, format_report
+from speech_emotion.evaluation.evaluate import EVALUATION_SPLITS, evaluate, format_report
 from speech_emotion.evaluation.protocols import NORMALIZATION_MODES
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.cache import FeatureCache
@@ -37,7 +37,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
     corpora = read_corpora(args.corpora, args.excited_as_happy)
-    check_normalization(args.normalization, recognizer.bundle, corpora)
     report = evaluate(recognizer, corpora, FeatureCache(args.cache, args.workers), args.split, args.normalization)
     print(format_report(report))
     if args.json:

@@ -71,10 +71,6 @@ class Corpus:
         """Utterances of one split, or all of them for ``"all"``."""
         return list(self.utterances) if split == "all" else [u for u in self.utterances if u.split == split]
 
-    def subset(self, utterances: Iterable[Utterance]) -> Corpus:
-        """The same corpus restricted to ``utterances`` (e.g. a few per class for a quick run)."""
-        return Corpus(self.name, self.root, self.language, list(utterances), Counter(self.dropped), self.ignored)
-
 
 @dataclass(frozen=True)
 class Unreadable:
