@@ -19,6 +19,7 @@ from speech_emotion.errors import SpeechEmotionError
 
 LABELS = ("angry", "happy", "sad", "neutral")
 SPLITS = ("train", "valid", "test")
+SPLIT_CHOICES = ("test", "valid", "train", "all")  # what Corpus.split() and --split accept
 AUDIO_SUFFIXES = (".wav", ".flac")
 CORPUS_NAMES = ("emodb", "savee", "ravdess", "urdu", "iemocap", "casia", "folder")
 HELD_OUT_FRACTION = 0.1  # of a corpus's speakers, each for valid and test, where it has no reference split
