@@ -126,11 +126,12 @@ def test_leave_one_corpus_out(casia, tmp_path, capsys, restore_threads):
     args += ["--config=small", "--steps=2", "--eval-every=1", "--batch-size=8", f"--cache={tmp_path / 'c'}"]
     args += ["--workers=1", "--threads=1"]
     assert main(args) == 0
-    assert "| casia | Mandarin Chinese | folder | yes | 32 |" in capsys.readouterr().out
+    assert "| casia | Mandarin Chinese | folder | unknown | 32 |" in capsys.readouterr().out
     results = json.loads((tmp_path / "loco" / "loco.json").read_text())
     assert [f["held_out"] for f in results["folds"]] == ["casia", "folder"]
     assert results["normalization"] == "target-neutral"
     assert results["folds"][1]["n_utterances"] == 32  # every utterance of the held-out corpus, all splits
+    assert [f["cross_language"] for f in results["folds"]] == [None, None]  # the folder's language is unknown
     for fold in results["folds"]:
         bundle = load_bundle(tmp_path / "loco" / f"without-{fold['held_out']}" / "best-ua.pt")
         assert set(bundle.normalization) == {*fold["trained_on"], "default"}  # nothing of the held-out corpus

@@ -22,6 +22,7 @@ SPLITS = ("train", "valid", "test")
 SPLIT_CHOICES = ("test", "valid", "train", "all")  # what Corpus.split() and --split accept
 AUDIO_SUFFIXES = (".wav", ".flac")
 CORPUS_NAMES = ("emodb", "savee", "ravdess", "urdu", "iemocap", "casia", "folder")
+UNKNOWN_LANGUAGE = "unknown"
 HELD_OUT_FRACTION = 0.1  # of a corpus's speakers, each for valid and test, where it has no reference split
 
 

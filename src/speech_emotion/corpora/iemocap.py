@@ -18,7 +18,7 @@ from pathlib import Path
 from speech_emotion.corpora.base import Corpus, Recording, build_corpus
 
 NAME = "iemocap"
-LANGUAGE = "English (North American)"
+LANGUAGE = "English"
 MAPPING = {"ang": "angry", "hap": "happy", "sad": "sad", "neu": "neutral"}
 UNLABELLED = "unlabelled"
 _UTTERANCE = re.compile(r"(Ses\d\d)[FM]_.*_([FM])\d+")
