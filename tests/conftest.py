@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real corpora are, and a small random-weight model bundle."""
+"""Shared fixtures: where the real corpora are, a small random-weight model bundle, PyTorch's thread count."""
 
 from __future__ import annotations
 
@@ -58,3 +58,11 @@ def make_test_bundle(path: Path, seed: int = 0, config: ACRNNConfig | None = Non
 @pytest.fixture(scope="session")
 def tiny_bundle(tmp_path_factory) -> Path:
     return make_test_bundle(tmp_path_factory.mktemp("bundle") / "tiny.pt")
+
+
+@pytest.fixture
+def restore_threads():
+    """For tests that run commands with ``--threads`` in this process: PyTorch's thread count is global."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from speech_emotion.cli._options import add_corpus_arguments, add_feature_arguments
 from speech_emotion.corpora import read_corpora
-from speech_emotion.evaluation.evaluate import EVALUATION_SPLITS, check_normalization, evaluate, format_report
+from speech_emotion.corpora.base import SPLIT_CHOICES
 from speech_emotion.evaluation.protocols import NORMALIZATION_MODES
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.cache import FeatureCache
@@ -20,7 +20,7 @@ HELP = "score a model on corpora: UA, WA, macro F1, per-class figures, confusion
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="model bundle file or shipped model name")
     add_corpus_arguments(p)
-    p.add_argument("--split", default="test", choices=EVALUATION_SPLITS, help="which speakers to score (default test)")
+    p.add_argument("--split", default="test", choices=SPLIT_CHOICES, help="which speakers to score (default test)")
     p.add_argument(
         "--normalization",
         default="model",
@@ -35,9 +35,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from speech_emotion.evaluation.evaluate import evaluate, format_report  # scikit-learn: only when needed
+
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
     corpora = read_corpora(args.corpora, args.excited_as_happy)
-    check_normalization(args.normalization, recognizer.bundle, corpora)
     report = evaluate(recognizer, corpora, FeatureCache(args.cache, args.workers), args.split, args.normalization)
     print(format_report(report))
     if args.json:

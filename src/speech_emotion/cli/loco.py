@@ -11,7 +11,6 @@ from speech_emotion.cli._options import (
     training_config,
 )
 from speech_emotion.corpora import read_corpora
-from speech_emotion.evaluation.loco import RESULTS_JSON, RESULTS_MARKDOWN, format_table, leave_one_corpus_out
 from speech_emotion.evaluation.protocols import NORMALIZATION_MODES
 from speech_emotion.training.cache import FeatureCache
 
@@ -22,7 +21,7 @@ HELP = "leave-one-corpus-out: train without each corpus in turn and score on it 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_corpus_arguments(p)
     p.add_argument(
-        "--out", required=True, metavar="DIR", help=f"folds in DIR/without-NAME, {RESULTS_MARKDOWN}, {RESULTS_JSON}"
+        "--out", required=True, metavar="DIR", help="folds in DIR/without-NAME; the table in DIR/loco.md, DIR/loco.json"
     )
     p.add_argument("--resume", action="store_true", help="continue interrupted folds; finished ones are kept")
     p.add_argument(
@@ -36,6 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from speech_emotion.evaluation.loco import format_table, leave_one_corpus_out  # heavy: only when needed
+
     corpora = read_corpora(args.corpora, args.excited_as_happy)
     cache = FeatureCache(args.cache, args.workers)
     results = leave_one_corpus_out(

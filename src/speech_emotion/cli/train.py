@@ -12,7 +12,6 @@ from speech_emotion.cli._options import (
 )
 from speech_emotion.corpora import read_corpora
 from speech_emotion.training.cache import FeatureCache
-from speech_emotion.training.trainer import Trainer, prepare_data
 
 NAME = "train"
 HELP = "train a model on corpora (train speakers), selecting on the validation speakers"
@@ -28,6 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from speech_emotion.training.trainer import Trainer, prepare_data  # TensorBoard, scikit-learn: only when needed
+
     config = training_config(args)
     corpora = read_corpora(args.corpora, args.excited_as_happy)
     data = prepare_data(corpora, FeatureCache(args.cache, args.workers))

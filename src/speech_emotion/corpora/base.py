@@ -19,8 +19,10 @@ from speech_emotion.errors import SpeechEmotionError
 
 LABELS = ("angry", "happy", "sad", "neutral")
 SPLITS = ("train", "valid", "test")
+SPLIT_CHOICES = ("test", "valid", "train", "all")  # what Corpus.split() and --split accept
 AUDIO_SUFFIXES = (".wav", ".flac")
 CORPUS_NAMES = ("emodb", "savee", "ravdess", "urdu", "iemocap", "casia", "folder")
+UNKNOWN_LANGUAGE = "unknown"
 HELD_OUT_FRACTION = 0.1  # of a corpus's speakers, each for valid and test, where it has no reference split
 
 
@@ -70,10 +72,6 @@ class Corpus:
     def split(self, split: str) -> list[Utterance]:
         """Utterances of one split, or all of them for ``"all"``."""
         return list(self.utterances) if split == "all" else [u for u in self.utterances if u.split == split]
-
-    def subset(self, utterances: Iterable[Utterance]) -> Corpus:
-        """The same corpus restricted to ``utterances`` (e.g. a few per class for a quick run)."""
-        return Corpus(self.name, self.root, self.language, list(utterances), Counter(self.dropped), self.ignored)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from speech_emotion.corpora.base import Corpus, Recording, build_corpus
+from speech_emotion.corpora.base import UNKNOWN_LANGUAGE, Corpus, Recording, build_corpus
 
 NAME = "folder"
-LANGUAGE = "unknown"
+LANGUAGE = UNKNOWN_LANGUAGE
 SYNONYMS = {
     "angry": ("angry", "anger", "ang"),
     "happy": ("happy", "happiness", "hap", "joy"),

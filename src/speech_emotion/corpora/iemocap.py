@@ -7,7 +7,8 @@ Layout ``Session1/sentences/wav/Ses01F_impro01/Ses01F_impro01_F000.wav``; the la
 part starts with the speaking actor's gender, so ``Ses01`` + ``F`` is the speaker. Mapped: ang, hap, sad, neu,
 and exc (excited) as happy when asked (the common 4-class IEMOCAP setup); fru, sur, fea, dis, oth and xxx
 (no agreement) are dropped, as are recordings with no evaluation line ("unlabelled"). No reference split:
-speakers get the deterministic hashed split of :mod:`speech_emotion.corpora.base`.
+speakers get the deterministic hashed split of :mod:`speech_emotion.corpora.base`. Improvised and scripted
+dialogues are both read (the reference's IEMOCAP tests used improvised ones only).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from speech_emotion.corpora.base import Corpus, Recording, build_corpus
 
 NAME = "iemocap"
-LANGUAGE = "English (North American)"
+LANGUAGE = "English"
 MAPPING = {"ang": "angry", "hap": "happy", "sad": "sad", "neu": "neutral"}
 UNLABELLED = "unlabelled"
 _UTTERANCE = re.compile(r"(Ses\d\d)[FM]_.*_([FM])\d+")

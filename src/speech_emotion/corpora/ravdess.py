@@ -16,7 +16,7 @@ from pathlib import Path
 from speech_emotion.corpora.base import Corpus, Recording, build_corpus
 
 NAME = "ravdess"
-LANGUAGE = "English (North American)"
+LANGUAGE = "English"
 EMOTIONS = {
     "01": "neutral",
     "02": "calm",

@@ -14,7 +14,7 @@ from pathlib import Path
 from speech_emotion.corpora.base import Corpus, Recording, build_corpus
 
 NAME = "savee"
-LANGUAGE = "English (British)"
+LANGUAGE = "English"
 EMOTIONS = {
     "a": "anger",
     "d": "disgust",

@@ -6,15 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from speech_emotion.bundle import DEFAULT_STATS, ModelBundle
-from speech_emotion.corpora.base import Corpus, CorpusError, Unreadable
+from speech_emotion.corpora.base import SPLIT_CHOICES, Corpus, CorpusError, Unreadable
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.evaluation.metrics import Scores, score
 from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, corpus_normalization, predict_labels
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.cache import FeatureCache
 from speech_emotion.training.dataset import examples_of
-
-EVALUATION_SPLITS = ("test", "valid", "train", "all")
 
 
 @dataclass
@@ -52,8 +50,8 @@ def evaluate(
     normalization: str = "model",
 ) -> EvaluationReport:
     """Scores of ``recognizer`` on the ``split`` utterances of each corpus and on all of them together."""
-    if split not in EVALUATION_SPLITS:
-        raise SpeechEmotionError(f"--split: {split!r} is not one of {', '.join(EVALUATION_SPLITS)}")
+    if split not in SPLIT_CHOICES:
+        raise SpeechEmotionError(f"--split: {split!r} is not one of {', '.join(SPLIT_CHOICES)}")
     check_normalization(normalization, recognizer.bundle, corpora)
     selected = {c.name: c.split(split) for c in corpora}
     for corpus in corpora:

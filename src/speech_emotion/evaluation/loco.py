@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from speech_emotion.corpora.base import Corpus, CorpusError
+from speech_emotion.corpora.base import UNKNOWN_LANGUAGE, Corpus, CorpusError
 from speech_emotion.evaluation.evaluate import evaluate
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.cache import FeatureCache
@@ -30,7 +30,7 @@ class FoldResult:
     held_out: str
     language: str
     trained_on: list[str]
-    cross_language: bool
+    cross_language: bool | None  # None where a language involved is unknown
     n_utterances: int
     ua_best_ua: float
     ua_best_ua_sad: float
@@ -67,12 +67,13 @@ def leave_one_corpus_out(
             for name in (BEST_UA, BEST_UA_SAD)
         }
         languages = {c.language for c in training}
+        known = UNKNOWN_LANGUAGE not in {held_out.language, *languages}
         results.append(
             FoldResult(
                 held_out=held_out.name,
                 language=held_out.language,
                 trained_on=[c.name for c in training],
-                cross_language=held_out.language not in languages,
+                cross_language=held_out.language not in languages if known else None,
                 n_utterances=scores[BEST_UA].overall.n_utterances,
                 ua_best_ua=scores[BEST_UA].overall.ua,
                 ua_best_ua_sad=scores[BEST_UA_SAD].overall.ua,
@@ -102,7 +103,11 @@ def format_table(results: Sequence[FoldResult], normalization: str) -> str:
     ]
     for r in results:
         lines.append(
-            f"| {r.held_out} | {r.language} | {', '.join(r.trained_on)} | {'yes' if r.cross_language else 'no'} "
+            f"| {r.held_out} | {r.language} | {', '.join(r.trained_on)} | {_yes_no(r.cross_language)} "
             f"| {r.n_utterances} | {r.ua_best_ua:.3f} | {r.ua_best_ua_sad:.3f} | {r.valid_ua:.3f} |"
         )
     return "\n".join(lines)
+
+
+def _yes_no(value: bool | None) -> str:
+    return "unknown" if value is None else "yes" if value else "no"
