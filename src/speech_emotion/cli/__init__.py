@@ -11,10 +11,23 @@ import argparse
 import logging
 import sys
 
-from speech_emotion.cli import calibrate, history, monitor, predict
+from speech_emotion.cli import (
+    calibrate,
+    corpus,
+    evaluate,
+    history,
+    loco,
+    monitor,
+    nao_sim,
+    predict,
+    report,
+    serve,
+    simulate_day,
+    train,
+)
 from speech_emotion.errors import SpeechEmotionError
 
-COMMANDS = [predict, monitor, history, calibrate]
+COMMANDS = [predict, corpus, train, evaluate, loco, monitor, history, calibrate, nao_sim, simulate_day, report, serve]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,89 @@
+"""Command-line options shared by the commands that read corpora and extract features."""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from speech_emotion.corpora import CORPUS_NAMES, CorpusError, parse_corpus_spec
+from speech_emotion.training.cache import default_cache_dir
+from speech_emotion.training.config import TrainConfig
+
+
+def corpus_spec(text: str):
+    """argparse type for ``NAME=PATH``; argparse prints the reason and the usage."""
+    try:
+        return parse_corpus_spec(text)
+    except CorpusError as e:
+        raise argparse.ArgumentTypeError(e.reason) from e
+
+
+def add_corpus_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--corpus",
+        dest="corpora",
+        action="append",
+        required=True,
+        type=corpus_spec,
+        metavar="NAME=PATH",
+        help=f"a corpus in its original layout (NAME: {', '.join(CORPUS_NAMES)}); repeat for several",
+    )
+    p.add_argument(
+        "--excited-as-happy", action="store_true", help="IEMOCAP: count 'excited' as happy (common 4-class setup)"
+    )
+
+
+def add_feature_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache", default=None, metavar="DIR", help=f"feature cache folder (default {default_cache_dir()})")
+    p.add_argument("--workers", type=int, default=None, help="feature extraction processes (default: one per core)")
+
+
+def add_training_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        default="reference",
+        choices=["reference", "small"],
+        help="reference: the published network and recipe; small: a tiny network for quick CPU runs and tests",
+    )
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--steps", type=positive_int, default=None, help="training batches in all (preset's default)")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (preset's default)")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="windows per batch (default 60)")
+    p.add_argument("--eval-every", type=positive_int, default=None, help="batches between validations/checkpoints")
+    p.add_argument(
+        "--hop",
+        type=positive_int,
+        default=None,
+        help="cut training windows every HOP frames (default: the reference's first and last 300 frames)",
+    )
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the forward pass")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        default=None,
+        help="CPU threads for PyTorch (default: one per core; 1 is faster for the small network on a busy machine)",
+    )
+
+
+def training_config(args: argparse.Namespace) -> TrainConfig:
+    """The preset named by ``--config`` with the options given; also applies ``--threads``."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return TrainConfig.named(args.config).with_overrides(
+        steps=args.steps,
+        learning_rate=args.lr,
+        batch_size=args.batch_size,
+        eval_every=args.eval_every,
+        hop=args.hop,
+        seed=args.seed,
+        bf16=args.bf16 or None,
+    )
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value

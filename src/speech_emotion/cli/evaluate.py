@@ -1,0 +1,46 @@
+"""``speech-emotion evaluate``: utterance-level scores of a model bundle on corpora."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from speech_emotion.cli._options import add_corpus_arguments, add_feature_arguments
+from speech_emotion.corpora import read_corpora
+from speech_emotion.evaluation.evaluate import EVALUATION_SPLITS, check_normalization, evaluate, format_report
+from speech_emotion.evaluation.protocols import NORMALIZATION_MODES
+from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.training.cache import FeatureCache
+
+NAME = "evaluate"
+HELP = "score a model on corpora: UA, WA, macro F1, per-class figures, confusion matrix"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="model bundle file or shipped model name")
+    add_corpus_arguments(p)
+    p.add_argument("--split", default="test", choices=EVALUATION_SPLITS, help="which speakers to score (default test)")
+    p.add_argument(
+        "--normalization",
+        default="model",
+        choices=NORMALIZATION_MODES,
+        help="model: the bundle's statistics of each corpus it was trained on; target-neutral: the corpus's own "
+        "neutral speech (cross-corpus protocol); target-all: all its speech; speaker: each speaker's speech",
+    )
+    p.add_argument("--pooling", default="max", choices=["max", "mean"], help="utterance score from window scores")
+    p.add_argument("--json", default=None, metavar="OUT", help="also write the scores as JSON to this file")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    add_feature_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
+    corpora = read_corpora(args.corpora, args.excited_as_happy)
+    check_normalization(args.normalization, recognizer.bundle, corpora)
+    report = evaluate(recognizer, corpora, FeatureCache(args.cache, args.workers), args.split, args.normalization)
+    print(format_report(report))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    return 0

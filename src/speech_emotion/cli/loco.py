@@ -1,0 +1,48 @@
+"""``speech-emotion loco``: leave-one-corpus-out training and cross-corpus scores."""
+
+from __future__ import annotations
+
+import argparse
+
+from speech_emotion.cli._options import (
+    add_corpus_arguments,
+    add_feature_arguments,
+    add_training_arguments,
+    training_config,
+)
+from speech_emotion.corpora import read_corpora
+from speech_emotion.evaluation.loco import RESULTS_JSON, RESULTS_MARKDOWN, format_table, leave_one_corpus_out
+from speech_emotion.evaluation.protocols import NORMALIZATION_MODES
+from speech_emotion.training.cache import FeatureCache
+
+NAME = "loco"
+HELP = "leave-one-corpus-out: train without each corpus in turn and score on it (cross-corpus, cross-language)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_corpus_arguments(p)
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help=f"folds in DIR/without-NAME, {RESULTS_MARKDOWN}, {RESULTS_JSON}"
+    )
+    p.add_argument("--resume", action="store_true", help="continue interrupted folds; finished ones are kept")
+    p.add_argument(
+        "--normalization",
+        default="target-neutral",
+        choices=[m for m in NORMALIZATION_MODES if m != "model"],
+        help="statistics for the held-out corpus (default: its own neutral speech, the reference protocol)",
+    )
+    add_training_arguments(p)
+    add_feature_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    corpora = read_corpora(args.corpora, args.excited_as_happy)
+    cache = FeatureCache(args.cache, args.workers)
+    results = leave_one_corpus_out(
+        corpora, training_config(args), args.out, cache, args.device, args.normalization, args.resume
+    )
+    print(format_table(results, args.normalization))
+    if len(results) < len(corpora):
+        print("stopped before every fold was done; continue with the same command and --resume")
+        return 130
+    return 0

@@ -1,0 +1,36 @@
+"""``speech-emotion report``: the caregivers' daily report of each monitored source."""
+
+from __future__ import annotations
+
+import argparse
+
+from speech_emotion.cli.options import add_db, add_tz, parse_day
+from speech_emotion.monitor.store import Store
+from speech_emotion.reports.daily import generate_daily_reports
+from speech_emotion.reports.timezones import resolve_zone
+
+NAME = "report"
+HELP = "write the daily report (HTML with figures, PNGs, JSON) of one or every monitored source"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_db(p)
+    p.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="the day to report")
+    p.add_argument("--source", metavar="ID", help="one source (default: every source, plus an index page)")
+    add_tz(p)
+    p.add_argument("--out", required=True, metavar="DIR", help="reports go to DIR/YYYY-MM-DD/<source>/")
+
+
+def run(args: argparse.Namespace) -> int:
+    day = parse_day(args.date)
+    zone = resolve_zone(args.tz)
+    store = Store(args.db)
+    try:
+        written = generate_daily_reports(store, day, args.out, tz=zone, sources=[args.source] if args.source else None)
+    finally:
+        store.close()
+    for files in written:
+        print(f"{files.source_id}\t{files.html}", flush=True)
+    if not written:
+        print(f"no monitored sources in {args.db}")
+    return 0

@@ -1,0 +1,65 @@
+"""``speech-emotion serve``: the live dashboard and its JSON API."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+from pathlib import Path
+
+import uvicorn
+
+from speech_emotion.cli.options import add_db, add_tz
+from speech_emotion.errors import SpeechEmotionError
+from speech_emotion.web.app import create_app
+from speech_emotion.web.security import check_bind
+
+NAME = "serve"
+HELP = "serve the live dashboard and JSON API (localhost only unless given a token)"
+TOKEN_ENV = "SPEECH_EMOTION_TOKEN"
+log = logging.getLogger(__name__)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_db(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument(
+        "--reports", metavar="DIR", help="the report folder to offer in the archive (speech-emotion report --out)"
+    )
+    p.add_argument("--token", help=f"required on a non-loopback --host; also read from ${TOKEN_ENV}")
+    add_tz(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    check_bind(args.host, token)
+    app = create_app(args.db, reports_dir=args.reports, token=token, tz=args.tz)
+    if args.reports and not Path(args.reports).is_dir():
+        log.warning(
+            "--reports %s: no such folder yet; the archive stays empty until reports are written there", args.reports
+        )
+    sock = _listen(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    log.info("dashboard on http://%s:%s/%s", f"[{host}]" if ":" in host else host, port, "?token=…" if token else "")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)).run(sockets=[sock])
+    return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind here, so a busy port or a bad address is one clear line rather than a server traceback."""
+    try:
+        family = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][0]
+    except OSError as e:
+        raise SpeechEmotionError(f"--host {host}: not an address of this machine ({e.strerror})") from e
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except (OSError, OverflowError) as e:
+        sock.close()
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise SpeechEmotionError(f"--port {port}: cannot listen on {host} ({reason})") from e
+    return sock

@@ -1,0 +1,43 @@
+"""``speech-emotion train``: train the ACRNN on corpora and keep the two best models as bundles."""
+
+from __future__ import annotations
+
+import argparse
+
+from speech_emotion.cli._options import (
+    add_corpus_arguments,
+    add_feature_arguments,
+    add_training_arguments,
+    training_config,
+)
+from speech_emotion.corpora import read_corpora
+from speech_emotion.training.cache import FeatureCache
+from speech_emotion.training.trainer import Trainer, prepare_data
+
+NAME = "train"
+HELP = "train a model on corpora (train speakers), selecting on the validation speakers"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_corpus_arguments(p)
+    p.add_argument("--out", required=True, metavar="DIR", help="run folder: bundles, checkpoint, metrics")
+    p.add_argument("--name", default=None, help="model id prefix of the bundles (default: the --out folder's name)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    add_training_arguments(p)
+    add_feature_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = training_config(args)
+    corpora = read_corpora(args.corpora, args.excited_as_happy)
+    data = prepare_data(corpora, FeatureCache(args.cache, args.workers))
+    result = Trainer(data, config, args.out, device=args.device, name=args.name).run(resume=args.resume)
+    if data.unreadable:
+        print(f"{len(data.unreadable)} unreadable files skipped")
+    if result.interrupted:
+        print(f"stopped at batch {result.step} of {result.steps}; continue with the same command and --resume")
+        return 130
+    print(f"best validation UA {result.best_ua:.3f} (batch {result.best_ua_step}): {result.best_ua_path}")
+    ua_sad, step = result.best_ua_sad, result.best_ua_sad_step
+    print(f"best validation UA x sad recall {ua_sad:.3f} (batch {step}): {result.best_ua_sad_path}")
+    return 0

@@ -1,0 +1,1 @@
+"""Scoring model bundles on corpora: metrics, normalisation protocols, leave-one-corpus-out."""

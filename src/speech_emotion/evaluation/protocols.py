@@ -1,0 +1,57 @@
+"""Which neutral-speech statistics normalise a corpus's speech when a model is scored on it.
+
+``model``: the statistics the bundle stored for that corpus (it was trained on it); any other corpus needs
+one of the others, chosen explicitly, because the bundle's ``default`` statistics are not that corpus's.
+``target-neutral``: the evaluated corpus's own neutral speech (the reference's cross-corpus protocol).
+``target-all``: all of the evaluated corpus's speech (needs no labels).
+``speaker``: each speaker's own speech, all of it (needs no labels; what a monitor can do per person).
+The ``target-*`` and ``speaker`` statistics come from the utterances being evaluated (the chosen split).
+
+Scoring goes through :meth:`EmotionRecognizer.predict_features`, the path ``predict`` and the monitor use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from speech_emotion.bundle import ModelBundle
+from speech_emotion.corpora.base import CorpusError
+from speech_emotion.normalization import NormStats, fit_group_stats, fit_stats
+from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.training.dataset import Example
+
+NORMALIZATION_MODES = ("model", "target-neutral", "target-all", "speaker")
+UTTERANCES_PER_CALL = 64  # bounds the windows held at once
+
+
+def corpus_normalization(mode: str, bundle: ModelBundle, corpus: str, examples: Sequence[Example]) -> list[NormStats]:
+    """The statistics for each of one corpus's ``examples`` under normalisation ``mode``."""
+    if mode == "model":
+        return [bundle.stats(corpus)] * len(examples)
+    if mode == "target-neutral":
+        neutral = [e.features for e in examples if e.utterance.label == "neutral"]
+        if sum(len(f) for f in neutral) < 2:
+            raise CorpusError(
+                corpus, "no neutral speech in the evaluated utterances for --normalization target-neutral"
+            )
+        return [fit_stats(neutral)] * len(examples)
+    if mode == "target-all":
+        return [fit_stats(e.features for e in examples)] * len(examples)
+    if mode == "speaker":
+        stats = fit_group_stats(((e.utterance.speaker, None, e.features) for e in examples), neutral_label=None)
+        return [stats[e.utterance.speaker] for e in examples]
+    raise ValueError(f"normalisation must be one of {', '.join(NORMALIZATION_MODES)}, not {mode!r}")
+
+
+def predict_labels(recognizer: EmotionRecognizer, examples: Sequence[Example], stats: Sequence[NormStats]) -> list[str]:
+    """The recogniser's label for each example, normalised with the statistics at the same position."""
+    labels: list[str] = []
+    start = 0
+    while start < len(examples):
+        end = start + 1
+        while end < len(examples) and end - start < UTTERANCES_PER_CALL and stats[end] is stats[start]:
+            end += 1
+        predictions = recognizer.predict_features([e.features for e in examples[start:end]], stats[start])
+        labels.extend(p.label for p in predictions)
+        start = end
+    return labels

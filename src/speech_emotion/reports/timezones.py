@@ -1,0 +1,61 @@
+"""Which time zone a caregiver's hours are in: named with ``--tz``, else the machine's own.
+
+The store keeps UTC; reports and the dashboard show wall-clock hours of one IANA zone, so a day may have
+23 or 25 hours when clocks change.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from speech_emotion.errors import SpeechEmotionError
+
+
+class TimeZoneError(SpeechEmotionError):
+    """An unknown zone name: ``"--tz <name>: <reason>"``."""
+
+
+def resolve_zone(name: str | None, field: str = "--tz") -> tzinfo:
+    """``ZoneInfo(name)``, or the machine's local zone when ``name`` is empty."""
+    if not name:
+        return local_zone()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise TimeZoneError(f"{field} {name}: unknown time zone (use an IANA name such as Europe/Berlin)") from e
+
+
+def local_zone() -> tzinfo:
+    """The machine's zone by IANA name ($TZ, /etc/timezone, /etc/localtime), so daylight saving is right.
+
+    Falls back to the current fixed UTC offset when the system names no zone.
+    """
+    for candidate in (os.environ.get("TZ", "").lstrip(":"), _etc_timezone(), _localtime_link()):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return datetime.now(UTC).astimezone().tzinfo or UTC
+
+
+def zone_name(zone: tzinfo) -> str:
+    return getattr(zone, "key", None) or str(zone)
+
+
+def _etc_timezone() -> str:
+    try:
+        return Path("/etc/timezone").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _localtime_link() -> str:
+    link = Path("/etc/localtime")
+    if not link.is_symlink():
+        return ""
+    target = str(link.resolve())
+    return target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""

@@ -1,0 +1,1 @@
+"""Training the ACRNN on corpora: feature cache, normalised windows, balanced batches, the resumable loop."""

@@ -1,0 +1,150 @@
+"""Features extracted once and kept on disk, keyed by the file's content and the feature settings.
+
+A cache entry is ``<root>/<settings key>/<ab>/<sha256 of the file>.npy``: renaming or moving a corpus keeps
+its cache, editing a file or changing the feature definition (see :data:`FEATURE_SETTINGS`) misses it. Files
+not yet cached are decoded and featurised in worker processes (one thread each) with a progress bar; a file
+that cannot be read is reported with its path and reason, skipped, and counted, so one bad file never stops
+a run. Entries are written atomically, so an interrupted run leaves no half-written feature file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from speech_emotion import features
+from speech_emotion.audio import SAMPLE_RATE, load_audio
+from speech_emotion.corpora.base import Unreadable
+from speech_emotion.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+# Everything the features depend on; bump "version" when audio loading or the feature code changes meaning.
+FEATURE_SETTINGS = {
+    "version": 1,
+    "sample_rate": SAMPLE_RATE,
+    "n_mels": features.N_MELS,
+    "channels": features.N_CHANNELS,
+    "frame_length": features.FRAME_LENGTH,
+    "frame_step": features.FRAME_STEP,
+    "n_fft": features.N_FFT,
+    "pre_emphasis": features.PRE_EMPHASIS,
+    "delta_width": features.DELTA_WIDTH,
+}
+POOL_MIN_FILES = 32  # a worker process takes about a second to start (it imports torch); fewer files go inline
+_HASH_BLOCK = 1 << 20
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "speech-emotion" / "features"
+
+
+def settings_key() -> str:
+    return hashlib.sha256(json.dumps(FEATURE_SETTINGS, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class FeatureSet:
+    """Features ``(frames, 40, 3)`` by path, the files skipped, and how many were extracted (not cached)."""
+
+    features: dict[Path, np.ndarray] = field(default_factory=dict)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    extracted: int = 0
+
+
+class FeatureCache:
+    def __init__(self, root: str | os.PathLike | None = None, workers: int | None = None, progress: bool = True):
+        self.root = Path(root or default_cache_dir()) / settings_key()
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.progress = progress
+
+    def entry(self, digest: str) -> Path:
+        return self.root / digest[:2] / f"{digest}.npy"
+
+    def load(self, paths: Sequence[str | os.PathLike]) -> FeatureSet:
+        """Features of every readable file in ``paths``, extracting those not cached yet."""
+        result = FeatureSet()
+        entries: dict[Path, Path] = {}
+        for path in map(Path, dict.fromkeys(paths)):
+            try:
+                entries[path] = self.entry(file_digest(path))
+            except OSError as e:
+                result.unreadable.append(Unreadable(str(path), e.strerror or type(e).__name__))
+        missing = {entry: path for path, entry in entries.items() if not entry.is_file()}
+        failed = dict(self._extract(missing))
+        result.extracted = len(missing) - len(failed)
+        for path, entry in entries.items():
+            reason = failed.get(entry)
+            if reason is None:
+                try:
+                    result.features[path] = np.load(entry)
+                    continue
+                except (OSError, ValueError, EOFError):  # a damaged cache entry: extract the file again
+                    reason = extract_to(str(path), str(entry))
+                    if reason is None:
+                        result.features[path] = np.load(entry)
+                        continue
+            result.unreadable.append(Unreadable(str(path), reason))
+        for u in result.unreadable:
+            log.warning("%s: %s (skipped)", u.path, u.reason)
+        if result.unreadable:
+            log.warning("%d unreadable files skipped", len(result.unreadable))
+        return result
+
+    def _extract(self, missing: dict[Path, Path]):
+        """Extract ``{entry: path}``; yields ``(entry, reason)`` for each file that could not be read."""
+        jobs = [(str(path), str(entry)) for entry, path in missing.items()]
+        bar = tqdm(total=len(jobs), desc="extracting features", unit="file", disable=not self.progress or not jobs)
+        with bar:
+            if self.workers == 1 or len(jobs) < POOL_MIN_FILES:
+                outcomes = (extract_to(*job) for job in jobs)
+                yield from self._report(jobs, outcomes, bar)
+                return
+            context = multiprocessing.get_context("spawn")  # forking a process that runs torch threads can hang
+            with ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=torch.set_num_threads, initargs=(1,)
+            ) as pool:
+                outcomes = pool.map(extract_to, *zip(*jobs, strict=True), chunksize=4)
+                yield from self._report(jobs, outcomes, bar)
+
+    @staticmethod
+    def _report(jobs, outcomes, bar):
+        for (_, entry), reason in zip(jobs, outcomes, strict=True):
+            bar.update()
+            if reason is not None:
+                yield Path(entry), reason
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def extract_to(path: str, entry: str) -> str | None:
+    """Decode ``path``, write its features to ``entry`` atomically; the reason if it cannot be read."""
+    try:
+        feats = features.log_mel_3d(load_audio(path))
+    except AudioError as e:
+        return e.reason
+    target = Path(entry)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp.npy")
+    np.save(tmp, feats)
+    os.replace(tmp, target)
+    return None

@@ -1,0 +1,73 @@
+"""Utterances with their features, neutral statistics from training speakers, and training windows.
+
+Statistics are fitted on the *training* speakers' neutral speech only, one set per corpus, plus the pooled
+``default`` set of all training corpora that the bundle uses for speech from anywhere else. Windows are cut
+from normalised features and zero-padded after normalisation (see :mod:`speech_emotion.windows`); they are
+cut when a batch is built, so memory holds each utterance's features once, not every window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from speech_emotion.bundle import DEFAULT_STATS
+from speech_emotion.corpora.base import Corpus, CorpusError, Utterance
+from speech_emotion.normalization import NormStats, fit_group_stats
+from speech_emotion.training.cache import FeatureSet
+from speech_emotion.windows import WINDOW_FRAMES, cut_windows, to_model_input, window_starts
+
+
+@dataclass(frozen=True)
+class Example:
+    """An utterance and its raw ``(frames, 40, 3)`` features."""
+
+    utterance: Utterance
+    features: np.ndarray
+
+
+def examples_of(utterances: Sequence[Utterance], feature_set: FeatureSet) -> list[Example]:
+    """The utterances whose features could be extracted (the unreadable ones are in ``feature_set.unreadable``)."""
+    return [Example(u, feature_set.features[u.path]) for u in utterances if u.path in feature_set.features]
+
+
+def fit_normalization(train: Sequence[Example], corpora: Sequence[Corpus]) -> dict[str, NormStats]:
+    """Neutral statistics per training corpus and pooled over all of them (``"default"``)."""
+    items = []
+    for e in train:
+        items.append((e.utterance.corpus, e.utterance.label, e.features))
+        items.append((DEFAULT_STATS, e.utterance.label, e.features))
+    stats = fit_group_stats(items)
+    for corpus in corpora:
+        if corpus.name not in stats:
+            raise CorpusError(corpus.root, "no readable neutral speech from training speakers to normalise with")
+    return stats
+
+
+class WindowSet:
+    """Training windows: ``(utterance, start frame)`` references into normalised features, with class indices."""
+
+    def __init__(
+        self, examples: Sequence[Example], stats: dict[str, NormStats], labels: Sequence[str], hop: int | None
+    ):
+        self.features = [stats[e.utterance.corpus].apply(e.features) for e in examples]
+        refs, classes = [], []
+        for i, (e, feats) in enumerate(zip(examples, self.features, strict=True)):
+            starts = window_starts(len(feats), hop)
+            refs.extend((i, s) for s in starts)
+            classes.extend([labels.index(e.utterance.label)] * len(starts))
+        self.refs = np.array(refs, dtype=np.int64).reshape(-1, 2)
+        self.classes = np.array(classes, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def batch(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Model input ``(k, 3, 300, 40)`` and class indices ``(k,)`` of the given windows."""
+        windows = np.concatenate(
+            [cut_windows(self.features[u][s : s + WINDOW_FRAMES], hop=None)[0] for u, s in self.refs[indices]]
+        )
+        return to_model_input(windows), torch.from_numpy(self.classes[indices])

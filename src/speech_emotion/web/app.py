@@ -1,0 +1,53 @@
+"""The dashboard's FastAPI application: the JSON API, the live page, the report archive, token guard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import tzinfo
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from speech_emotion.monitor.store import Store
+from speech_emotion.reports.timezones import resolve_zone
+from speech_emotion.web import api, pages
+from speech_emotion.web.security import TokenGuard, check_token
+
+DESCRIPTION = """Live emotions of the monitored sources, the day's hours, alerts and the report archive.
+
+With a token configured every request needs `Authorization: Bearer <token>` (or `?token=<token>`, which
+sets a cookie for the browser)."""
+
+
+def create_app(
+    store_url: str,
+    reports_dir: str | Path | None = None,
+    token: str | None = None,
+    tz: str | tzinfo | None = None,
+    poll_interval_s: float = 1.0,
+) -> FastAPI:
+    """The dashboard over the monitor's database at ``store_url``, serving reports from ``reports_dir``."""
+    check_token(token)
+    zone = tz if isinstance(tz, tzinfo) else resolve_zone(tz)
+    store = Store(store_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(title="speech-emotion dashboard", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
+    app.state.store = store
+    app.state.settings = api.Settings(
+        zone=zone,
+        reports_dir=Path(reports_dir) if reports_dir is not None else None,
+        poll_interval_s=poll_interval_s,
+        token_required=token is not None,
+    )
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    app.add_middleware(TokenGuard, token=token)
+    return app

@@ -1,0 +1,85 @@
+"""The dashboard under a real uvicorn server: the server-sent event stream, and raw paths no client would normalise."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from live_server import serving
+from monitor_data import SOURCE, fill_known_day, utterance
+from speech_emotion.monitor.store import NewEvent, Store
+from speech_emotion.web import create_app
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("live")
+    url = f"sqlite:///{root / 'monitor.db'}"
+    store = Store(url)
+    fill_known_day(store)
+    (root / "reports").mkdir()
+    (root / "reports" / "inside.txt").write_text("inside")
+    (root / "secret.txt").write_text("outside the report folder")
+    with serving(create_app(url, reports_dir=root / "reports", poll_interval_s=0.1)) as base:
+        yield base, store
+    store.close()
+
+
+def read_events(lines, count: int) -> list[dict]:
+    """The next ``count`` server-sent events (comments and keep-alives skipped)."""
+    events, current = [], {}
+    for line in lines:
+        if not line:
+            if current:
+                events.append(current)
+                current = {}
+                if len(events) == count:
+                    return events
+        elif not line.startswith(":"):
+            key, _, value = line.partition(": ")
+            current[key] = value
+    raise AssertionError(f"stream ended after {events}")
+
+
+def test_stream_sends_new_rows_and_resumes(site):
+    base, store = site
+    now = datetime.now(UTC).replace(microsecond=0)
+    with httpx.stream("GET", f"{base}/api/stream", timeout=10) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = response.iter_lines()
+        (ready,) = read_events(lines, 1)
+        assert ready["event"] == "ready"
+        store.add_utterance(utterance(SOURCE, now, 3, "happy"))
+        store.add_event(NewEvent(SOURCE, "alert", "live alert", time=now + timedelta(seconds=3)))
+        got = read_events(lines, 2)
+    assert [e["event"] for e in got] == ["utterance", "event"]
+    said = json.loads(got[0]["data"])
+    assert (said["source"], said["label"], said["duration_s"]) == (SOURCE, "happy", 3.0)
+    assert json.loads(got[1]["data"])["message"] == "live alert"
+    # a browser that reconnects with the last id it saw gets what it missed, and nothing twice
+    with httpx.stream("GET", f"{base}/api/stream", headers={"Last-Event-ID": ready["id"]}, timeout=10) as response:
+        lines = response.iter_lines()
+        again = read_events(lines, 3)
+    assert [e["event"] for e in again] == ["ready", "utterance", "event"]
+    assert json.loads(again[1]["data"])["id"] == said["id"]
+
+
+@pytest.mark.parametrize(
+    "raw", ["/reports/../secret.txt", "/reports/../../../../etc/passwd", "/reports/./../secret.txt"]
+)
+def test_raw_dot_segments_cannot_escape(site, raw):
+    base, _ = site
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request("GET", raw)  # sent as is: http.client does not remove dot segments
+    response = connection.getresponse()
+    body = response.read().decode()
+    connection.close()
+    assert response.status == 404 and "outside the report folder" not in body and "root:" not in body
+    inside = httpx.get(f"{base}/reports/inside.txt", timeout=10)
+    assert inside.status_code == 200 and inside.text == "inside"
