@@ -14,18 +14,17 @@ import soundfile as sf
 
 pytest.importorskip("speech_emotion.robot.simulator", reason="needs the robot side (speech_emotion.robot)")
 
-from robot_helpers import NaoSim, wait_until
-from speech_emotion.monitor.sources import NaoSource
-from speech_emotion.robot.client import parse_colour
-
 from monitor_helpers import SENTENCES, T0, espeak, lay_out
+from robot_helpers import NaoSim, wait_until
 from speech_emotion.audio import SAMPLE_RATE
 from speech_emotion.cli import main
 from speech_emotion.monitor.pipeline import Monitor
 from speech_emotion.monitor.reactions import LedConfig
+from speech_emotion.monitor.sources import NaoSource
 from speech_emotion.monitor.store import Store
 from speech_emotion.monitor.vad import VadConfig
 from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.robot.client import parse_colour
 
 START = "2023-11-14T22:13:20Z"  # T0: the simulated robot's capture time of its first sample
 
@@ -82,7 +81,7 @@ def test_utterances_leds_and_comfort_over_qi(recording, tiny_bundle, tmp_path):
 
 def test_a_robot_restart_mid_stream_loses_and_repeats_nothing(recording, tiny_bundle, tmp_path):
     path, expected = recording
-    sim = NaoSim(path, tmp_path, "--speed", "2", "--start", START)
+    sim = NaoSim(path, tmp_path, "--speed", "4", "--start", START)
     sim.start()
     store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
     source = NaoSource(sim.url, reconnect_min=0.2, reconnect_max=0.5)
@@ -95,7 +94,7 @@ def test_a_robot_restart_mid_stream_loses_and_repeats_nothing(recording, tiny_bu
         wait_until(lambda: len(store.utterances()) >= 1, 30, "the first stored utterance")
         sim.kill()  # the robot drops off in the middle of the recording
         wait_until(lambda: store.events(kinds=["disconnected"]), 15, "the disconnection to be stored")
-        restarted = NaoSim(path, tmp_path, "--speed", "2", "--start", START)
+        restarted = NaoSim(path, tmp_path, "--speed", "4", "--start", START)
         restarted.url = sim.url  # comes back on the same address and plays its recording again
         restarted.start()
         want = np.array([(u.start, u.end) for u in expected])
