@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from monitor_helpers import SENTENCES, espeak, lay_out
 from speech_emotion.audio import SAMPLE_RATE
 from speech_emotion.cli import main
 from speech_emotion.cli.history import parse_time
+from speech_emotion.monitor.logs import JsonFormatter
 from speech_emotion.monitor.store import MonitorSession, NewUtterance, Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -144,3 +146,11 @@ def test_a_signal_stops_the_monitor_cleanly(tmp_path, tiny_bundle, signum):
     assert session.ended_at is not None
     assert [e.kind for e in store.events()] == ["metrics"] and len(store.utterances()) >= 1
     assert np.isfinite(store.events()[0].data["audio_s"])
+
+
+def test_json_logs_carry_the_event_and_its_fields():
+    record = logging.LogRecord("speech_emotion.monitor.pipeline", logging.INFO, __file__, 1, "%s", ("x",), None)
+    record.event, record.fields = "utterance", {"source": "nao", "p": 0.81, "label": "sad"}
+    line = json.loads(JsonFormatter().format(record))
+    assert line["event"] == "utterance" and line["label"] == "sad" and line["p"] == 0.81
+    assert line["level"] == "info" and datetime.fromisoformat(line["time"]).tzinfo is not None

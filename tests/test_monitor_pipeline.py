@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from monitor_helpers import SENTENCES, T0, Chunk, ListSource, RecordingRobot, espeak, lay_out
 from speech_emotion.audio import SAMPLE_RATE
@@ -262,6 +263,29 @@ def test_source_events_are_stored_in_order(speech, recognizer, store):
         ("reconnected", T0 + 25, {"detail": "", "lost_seconds": 5.0}),
     ]
     assert store.events(kinds=["reconnected"])[0].message == "test: reconnected: "
+
+
+class FlakyStore(Store):
+    """A database that is down for the first ``failures`` writes of an utterance."""
+
+    def __init__(self, url: str, failures: int):
+        super().__init__(url)
+        self.failures = failures
+
+    def add_utterance(self, u):
+        if self.failures:
+            self.failures -= 1
+            raise OperationalError("INSERT", {}, ConnectionError("database restarting"))
+        return super().add_utterance(u)
+
+
+def test_a_database_that_is_down_holds_the_utterances_until_it_is_back(speech, expected, recognizer, tmp_path, caplog):
+    store = FlakyStore(f"sqlite:///{tmp_path / 'monitor.db'}", failures=2)
+    metrics = Monitor(ListSource(speech), recognizer, store).run(threading.Event())
+    assert_times(stored_times(store), expected)
+    assert metrics.failed == 0 and metrics.stored == len(expected)
+    assert sum("store failed" in r.getMessage() for r in caplog.records) == 2
+    store.close()
 
 
 def test_duration_stops_a_live_source(speech, recognizer, store):

@@ -11,19 +11,17 @@ import argparse
 import sys
 
 from speech_emotion.audio import load_audio
+from speech_emotion.cli.monitor import default_db_url, open_store
 from speech_emotion.errors import AudioError, SpeechEmotionError
 from speech_emotion.features import log_mel_3d
 from speech_emotion.monitor.adaptation import SpeakerNormalizer, load_normalizer, save_normalizer
 from speech_emotion.monitor.config import load_config
-from speech_emotion.monitor.store import Store
 
 NAME = "calibrate"
 HELP = "adapt a monitored source's speaker statistics to recordings of the person"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from speech_emotion.cli.monitor import default_db_url
-
     p.add_argument("files", nargs="+", metavar="FILE", help="recordings of the monitored person (any format, rate)")
     p.add_argument("--db", default=default_db_url(), help="database URL (default: %(default)s)")
     p.add_argument("--source", required=True, help="the source id the monitor logs and history shows")
@@ -33,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    store = Store(args.db)
+    store = open_store(args.db)
     try:
         if args.reset:
             normalizer = SpeakerNormalizer(config.adaptation)

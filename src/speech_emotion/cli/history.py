@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from speech_emotion.cli.monitor import default_db_url
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.monitor.store import Store, StoreError
 
@@ -21,8 +22,6 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from speech_emotion.cli.monitor import default_db_url
-
     p.add_argument("--db", default=default_db_url(), help="database URL (default: %(default)s)")
     p.add_argument("--since", metavar="T", help="ISO 8601 time (local if no zone given) or an age: 90s, 15m, 2h, 7d")
     p.add_argument("--until", metavar="T", help="same forms as --since")

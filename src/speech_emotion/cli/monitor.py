@@ -33,6 +33,13 @@ def default_db_url() -> str:
     return f"sqlite:///{data / 'speech-emotion' / 'monitor.db'}"
 
 
+def open_store(url: str) -> Store:
+    """The store at ``url``, creating the data folder first when it is the default one."""
+    if url == default_db_url():
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return Store(url)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--robot", metavar="HOST[:PORT]", help="a NAO (or nao-sim): HOST, HOST:PORT or tcp://HOST:PORT")
@@ -54,9 +61,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=config.pipeline.pooling)
     source, robot = open_source(args)
-    if args.db == default_db_url():
-        Path(args.db.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    store = Store(args.db)
+    store = open_store(args.db)
     monitor = Monitor(
         source,
         recognizer,

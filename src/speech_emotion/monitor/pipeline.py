@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,6 +177,7 @@ class Monitor:
         self._behind = False
         self._stop = threading.Event()
         self._last_save = time.monotonic()
+        self._store_gave_up = False
         self._bad_audio = _Throttle(REPORT_INTERVAL_S, self._report_bad_audio)
         if hasattr(source, "on_event"):
             source.on_event = self._on_source_event
@@ -238,10 +240,11 @@ class Monitor:
 
     def _audio_loop(self) -> None:
         try:
-            for chunk in self.source.chunks(self._stop):
-                self._on_chunk(chunk)
-                if self._stop.is_set():
-                    break
+            with closing(self.source.chunks(self._stop)) as chunks:  # closing releases the robot or device
+                for chunk in chunks:
+                    self._on_chunk(chunk)
+                    if self._stop.is_set():
+                        break
         except Exception as e:  # a broken source ends this run, recorded; the stored results stay
             self.source_error = f"{type(e).__name__}: {e}"
             log_event(log, logging.ERROR, "source failed", exc_info=True, source=self.source_id)
@@ -304,7 +307,10 @@ class Monitor:
             torch.set_num_threads(self.config.threads)  # per thread: OpenMP keeps it to this one
         while (item := self._queue.get()) is not _END:
             if isinstance(item, NewEvent):
-                self._store_event(item)
+                try:
+                    self._store_event(item)
+                except SQLAlchemyError:
+                    log_event(log, logging.ERROR, "event lost", exc_info=True, kind=item.kind, message=item.message)
                 continue
             with self._lock:
                 self.metrics.backlog_s -= item.duration
@@ -359,14 +365,16 @@ class Monitor:
 
     def _retry(self, what: str, action: Callable):
         """Run a store action until it succeeds: a database that is down holds the queue, it loses nothing.
-        Once stopping, three tries, so a dead database cannot hang the shutdown."""
+        Once stopping, three tries (then one for each later action), so a dead database cannot hang the
+        shutdown."""
         delay, tries = 1.0, 0
         while True:
             try:
                 return action()
             except SQLAlchemyError as e:
                 tries += 1
-                if self._stop.is_set() and tries >= 3:
+                if self._stop.is_set() and (tries >= 3 or self._store_gave_up):
+                    self._store_gave_up = True
                     raise
                 log_event(log, logging.ERROR, "store failed", what=what, error=str(e).splitlines()[0], retry_s=delay)
                 time.sleep(delay)

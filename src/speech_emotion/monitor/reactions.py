@@ -166,7 +166,8 @@ class Reactions:
             f"{comfort.emotion} dominated the last {comfort.window_minutes:g} min "
             f"({share:.0%} of {speech:.0f} s of speech)" + (f"; said {sentence!r}" if spoken else f"; silent: {reason}")
         )
-        log_event(log, logging.WARNING, "alert", source=self.source_id, share=share, spoken=spoken, reason=reason)
+        because = {"reason": reason} if reason else {}
+        log_event(log, logging.WARNING, "alert", source=self.source_id, share=share, spoken=spoken, **because)
         data = {
             "emotion": comfort.emotion,
             "share": round(share, 3),
