@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from speech_emotion.cli._options import add_corpus_arguments
+from speech_emotion.cli.corpus_options import add_corpus_arguments
 from speech_emotion.corpora import read_corpora
 from speech_emotion.corpora.summary import format_summary, summarize
 

@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from speech_emotion.cli._options import add_corpus_arguments, add_feature_arguments
+from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_arguments
+from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.corpora import read_corpora
 from speech_emotion.corpora.base import SPLIT_CHOICES
 from speech_emotion.evaluation.protocols import NORMALIZATION_MODES
@@ -18,7 +19,7 @@ HELP = "score a model on corpora: UA, WA, macro F1, per-class figures, confusion
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="model bundle file or shipped model name")
+    add_model_argument(p)
     add_corpus_arguments(p)
     p.add_argument("--split", default="test", choices=SPLIT_CHOICES, help="which speakers to score (default test)")
     p.add_argument(

@@ -14,7 +14,7 @@ import signal
 import threading
 from pathlib import Path
 
-from speech_emotion.bundle import DEFAULT_MODEL
+from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.monitor.config import load_config
 from speech_emotion.monitor.logs import log_event, use_json_logs
 from speech_emotion.monitor.pipeline import Metrics, Monitor
@@ -49,7 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", default=default_db_url(), help="database URL (default: %(default)s)")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     p.add_argument("--config", metavar="FILE", help="TOML configuration (see docs/monitor.md)")
-    p.add_argument("--model", default=DEFAULT_MODEL, help="model bundle file or shipped name (default: %(default)s)")
+    add_model_argument(p)
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--keep-audio", metavar="DIR", type=Path, help="also write each utterance as FLAC under DIR")
     p.add_argument("--log-json", action="store_true", help="log JSON lines instead of key=value text")

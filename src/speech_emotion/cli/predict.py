@@ -7,6 +7,7 @@ import json
 import sys
 
 from speech_emotion.audio import DEFAULT_MAX_SECONDS, load_audio
+from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import AudioError
 from speech_emotion.recognizer import EmotionRecognizer
 
@@ -16,7 +17,7 @@ HELP = "recognise the emotion of audio files (one line each, or --json)"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, ...; any rate)")
-    p.add_argument("--model", required=True, help="model bundle file or shipped model name")
+    add_model_argument(p)
     p.add_argument("--json", action="store_true", help="print a JSON list instead of one line per file")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
-from speech_emotion.cli.options import add_db, add_tz
+from speech_emotion.cli.db_options import add_db, add_tz
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.web.app import create_app
 from speech_emotion.web.security import check_bind

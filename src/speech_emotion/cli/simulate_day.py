@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, timedelta
 
-from speech_emotion.cli.options import add_db, add_tz, parse_day
+from speech_emotion.cli.db_options import add_db, add_tz, parse_day
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.monitor.simulate import simulate_day
 from speech_emotion.monitor.store import Store

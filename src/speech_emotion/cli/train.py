@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from speech_emotion.cli._options import (
+from speech_emotion.cli.corpus_options import (
     add_corpus_arguments,
     add_feature_arguments,
     add_training_arguments,
