@@ -58,7 +58,7 @@ class EmotionRecognizer:
         hop: int = INFERENCE_HOP,
     ):
         self.bundle = bundle
-        self.device = _device(device)
+        self.device = resolve_device(device)
         self.pooling = pooling
         self.hop = hop
         self.stats = stats or bundle.stats(DEFAULT_STATS)
@@ -120,7 +120,8 @@ class EmotionRecognizer:
         return {label: round(float(p), 6) for label, p in zip(self.labels, probs, strict=True)}
 
 
-def _device(name: str) -> torch.device:
+def resolve_device(name: str) -> torch.device:
+    """The torch device for a ``--device`` value, with a one-line error when it cannot be used."""
     if name not in ("cpu", "cuda"):
         raise SpeechEmotionError(f"--device: {name!r} is not cpu or cuda")
     if name == "cuda" and not torch.cuda.is_available():

@@ -37,7 +37,7 @@ from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.evaluation.metrics import Scores, score
 from speech_emotion.evaluation.protocols import predict_labels
 from speech_emotion.model import ACRNN
-from speech_emotion.recognizer import EmotionRecognizer, _device
+from speech_emotion.recognizer import EmotionRecognizer, resolve_device
 from speech_emotion.training.cache import FeatureCache
 from speech_emotion.training.config import TrainConfig
 from speech_emotion.training.dataset import Example, WindowSet, examples_of, fit_normalization
@@ -134,7 +134,7 @@ class Trainer:
         self.data = data
         self.config = config
         self.out_dir = Path(out_dir)
-        self.device = _device(device)
+        self.device = resolve_device(device)
         self.name = name or self.out_dir.name
         self.progress = progress
         self.labels = data.labels
