@@ -62,6 +62,11 @@ def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return np.ascontiguousarray(samples, dtype=np.float32)
 
 
+def to_pcm16(audio: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1) as the 16-bit integers a microphone delivers (rounded, clipped at full scale)."""
+    return np.clip(np.round(audio * 32768.0), -32768, 32767).astype(np.int16)
+
+
 def _check_length(path: Path, frames: int, rate: int, max_seconds: float | None) -> None:
     if rate <= 0:
         raise AudioError(path, f"invalid sample rate {rate}")

@@ -14,6 +14,7 @@ import sys
 from speech_emotion.cli import (
     calibrate,
     corpus,
+    demo,
     evaluate,
     history,
     loco,
@@ -27,7 +28,12 @@ from speech_emotion.cli import (
 )
 from speech_emotion.errors import SpeechEmotionError
 
-COMMANDS = [predict, corpus, train, evaluate, loco, monitor, history, calibrate, nao_sim, simulate_day, report, serve]
+COMMANDS = [
+    *(demo, predict),
+    *(corpus, train, evaluate, loco),
+    *(monitor, history, calibrate, nao_sim),
+    *(simulate_day, report, serve),
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

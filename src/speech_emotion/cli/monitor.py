@@ -45,6 +45,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     source.add_argument("--robot", metavar="HOST[:PORT]", help="a NAO (or nao-sim): HOST, HOST:PORT or tcp://HOST:PORT")
     source.add_argument("--mic", action="store_true", help="this machine's default microphone")
     source.add_argument("--file", metavar="PATH", help="a recording, or a folder of them, as if it were live")
+    p.add_argument(
+        "--source-id", metavar="NAME", help="name stored with every utterance, e.g. room-12 "
+        "(default: nao:HOST:PORT, mic:default or file:NAME); keep it the same across restarts",
+    )  # fmt: skip
     p.add_argument("--speed", type=float, default=1.0, help="--file: times real time (default 1; 0: as fast as can be)")
     p.add_argument("--db", default=default_db_url(), help="database URL (default: %(default)s)")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
@@ -106,14 +110,14 @@ def open_source(args: argparse.Namespace):
         from speech_emotion.monitor.sources.nao import NaoSource
         from speech_emotion.robot.client import RobotClient
 
-        return NaoSource(args.robot), RobotClient(args.robot)
+        return NaoSource(args.robot, source_id=args.source_id), RobotClient(args.robot)
     if args.mic:
         from speech_emotion.monitor.sources.microphone import MicrophoneSource
 
-        return MicrophoneSource(), None
+        return MicrophoneSource(source_id=args.source_id), None
     from speech_emotion.monitor.sources.file import FileSource
 
-    return FileSource(args.file, speed=args.speed), None
+    return FileSource(args.file, speed=args.speed, source_id=args.source_id), None
 
 
 def _describe(args: argparse.Namespace) -> dict:

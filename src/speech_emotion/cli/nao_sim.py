@@ -11,9 +11,7 @@ import signal
 import threading
 from datetime import datetime
 
-import numpy as np
-
-from speech_emotion.audio import DEFAULT_MAX_SECONDS, load_audio
+from speech_emotion.audio import DEFAULT_MAX_SECONDS, load_audio, to_pcm16
 from speech_emotion.monitor.sources.base import CHUNK_SAMPLES
 
 NAME = "nao-sim"
@@ -51,9 +49,8 @@ def run(args: argparse.Namespace) -> int:
     from speech_emotion.robot.simulator import Simulator  # imports qi only when this command runs
 
     audio = load_audio(args.audio, max_seconds=args.max_seconds)
-    pcm = np.clip(np.round(audio * 32768.0), -32768, 32767).astype(np.int16)
     simulator = Simulator(
-        pcm,
+        to_pcm16(audio),
         listen=args.listen,
         speed=args.speed,
         loop=args.loop,
