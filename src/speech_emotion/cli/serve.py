@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import socket
 from pathlib import Path
 
@@ -43,7 +44,16 @@ def run(args: argparse.Namespace) -> int:
     sock = _listen(args.host, args.port)
     host, port = sock.getsockname()[:2]
     log.info("dashboard on http://%s:%s/%s", f"[{host}]" if ":" in host else host, port, "?token=…" if token else "")
-    uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)).run(sockets=[sock])
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
+    # uvicorn shuts down on SIGINT/SIGTERM and then raises the signal again for the previous handler: a no-op
+    # one here makes a requested stop a clean exit 0, as the monitor's is
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run(sockets=[sock])
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("dashboard stopped")
     return 0
 
 
