@@ -19,6 +19,7 @@ import argparse
 import csv
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ import numpy as np
 
 from speech_emotion.audio import SAMPLE_RATE, load_audio
 from speech_emotion.monitor.vad import VadConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from monitor_helpers import speech_span
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DETECTORS = {
@@ -51,15 +55,6 @@ ESPEAK_LINES = [
 class Stream:
     audio: np.ndarray
     spans: list[tuple[float, float]]  # true speech, seconds from the stream's start
-
-
-def speech_span(audio: np.ndarray) -> tuple[float, float]:
-    """Start and end (s) of a clean clip's speech: its 10 ms frames (DC removed) within 40 dB of the loudest
-    one and 12 dB above the recording's noise floor (the 10th percentile frame)."""
-    frames = audio[: len(audio) // 160 * 160].reshape(-1, 160).astype(np.float64)
-    level = 10 * np.log10(np.mean((frames - frames.mean()) ** 2, axis=1) + 1e-12)
-    loud = np.flatnonzero(level > max(level.max() - 40, np.percentile(level, 10) + 12))
-    return loud[0] * 0.01, (loud[-1] + 1) * 0.01
 
 
 def corpus_files(root: Path, count: int, rng: np.random.Generator) -> list[Path]:

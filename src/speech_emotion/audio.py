@@ -7,6 +7,7 @@ Files are read in blocks, mixed down and resampled as a stream (soxr), so memory
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,22 @@ def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     if sample_rate != SAMPLE_RATE:
         samples = soxr.resample(samples, sample_rate, SAMPLE_RATE, quality="HQ")
     return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class TimedAudio:
+    """16 kHz mono float32 samples and the capture time (POSIX seconds) of the first one."""
+
+    samples: np.ndarray
+    start: float
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
 
 
 def to_pcm16(audio: np.ndarray) -> np.ndarray:

@@ -22,26 +22,15 @@ from typing import Protocol
 import numpy as np
 import webrtcvad
 
-from speech_emotion.audio import SAMPLE_RATE
+from speech_emotion.audio import SAMPLE_RATE, TimedAudio
 
 GAP_TOLERANCE_S = 0.05
 ENGINES = ("webrtc", "silero")
 
 
 @dataclass(frozen=True)
-class Utterance:
-    """Speech audio and the capture time (POSIX seconds) of its first sample."""
-
-    samples: np.ndarray
-    start: float
-
-    @property
-    def duration(self) -> float:
-        return len(self.samples) / SAMPLE_RATE
-
-    @property
-    def end(self) -> float:
-        return self.start + self.duration
+class Utterance(TimedAudio):
+    """The audio of one utterance cut out by the VAD."""
 
 
 class SpeechDetector(Protocol):

@@ -28,9 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-import numpy as np
-
-from speech_emotion.audio import SAMPLE_RATE
+from speech_emotion.audio import TimedAudio
 from speech_emotion.errors import SpeechEmotionError
 
 log = logging.getLogger(__name__)
@@ -49,20 +47,10 @@ class SourceError(SpeechEmotionError):
 
 
 @dataclass(frozen=True)
-class AudioChunk:
-    """Consecutive samples (float32, 16 kHz mono, [-1, 1]) and the capture time of the first one (POSIX s)."""
+class AudioChunk(TimedAudio):
+    """Consecutive samples from a source, as it delivered them."""
 
-    samples: np.ndarray
-    start: float
     source_id: str
-
-    @property
-    def duration(self) -> float:
-        return len(self.samples) / SAMPLE_RATE
-
-    @property
-    def end(self) -> float:
-        return self.start + self.duration
 
 
 class EventKind(StrEnum):

@@ -1,0 +1,57 @@
+"""The two shipped models: found by name, small enough, the default of predict/evaluate, and good on real speech."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from speech_emotion.bundle import DEFAULT_MODEL, load_bundle, shipped_models
+from speech_emotion.cli import main
+from speech_emotion.corpora.base import read_corpus
+from speech_emotion.model import ACRNNConfig
+
+SHIPPED = ["combined4-ua", "combined4-ua-sad"]
+LABELS = ["angry", "happy", "sad", "neutral"]
+MAX_BYTES = 16 * 1024 * 1024
+
+
+def test_both_bundles_ship_and_load_by_name():
+    assert DEFAULT_MODEL == "combined4-ua-sad"
+    paths = shipped_models()
+    assert sorted(paths) == SHIPPED
+    for name in SHIPPED:
+        assert paths[name].stat().st_size <= MAX_BYTES
+        bundle = load_bundle(name)
+        assert bundle.model_id.startswith(f"{name}@")
+        assert bundle.labels == LABELS
+        assert bundle.config == ACRNNConfig.reference(len(LABELS))
+        # statistics for each training corpus, and the pooled set used for speech from anywhere else
+        assert {"emodb", "savee", "ravdess", "urdu", "default"} <= set(bundle.normalization)
+        assert sum(p.numel() for p in bundle.build_model().parameters()) == 7_335_750
+
+
+@pytest.mark.corpora
+def test_predict_without_model_uses_the_shipped_one(corpora_dir, capsys):
+    corpus = read_corpus("emodb", corpora_dir / "emodb")
+    files = [next(u.path for u in corpus.split("valid") if u.label == label) for label in LABELS]
+    assert main(["predict", "--json", *map(str, files)]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert [r["file"] for r in results] == list(map(str, files))
+    for r in results:
+        assert r["label"] in LABELS
+        assert sum(r["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+
+
+@pytest.mark.corpora
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_models_recognise_validation_speakers_well_above_chance(name, corpora_dir, tmp_path):
+    """Emo-DB's and SAVEE's validation speakers (never trained on): four classes, chance is 0.25."""
+    out = tmp_path / "scores.json"
+    corpora = ["--corpus", f"emodb={corpora_dir / 'emodb'}", "--corpus", f"savee={corpora_dir / 'savee'}"]
+    argv = ["evaluate", *corpora, "--split", "valid", "--json", str(out), "--cache", str(tmp_path / "cache")]
+    assert main([*argv, "--model", name]) == 0
+    scores = json.loads(out.read_text())
+    assert scores["n_utterances"] == 85 + 38
+    assert scores["ua"] >= 0.6
+    assert scores["per_class"]["sad"]["recall"] >= 0.6
