@@ -155,6 +155,7 @@ def test_a_config_file_overrides_what_it_names(tmp_path):
         ("[adaptation]\nenabled = 1\n", "adaptation.enabled: expected true or false"),
         ("[pipeline]\nqueue_size = 2.5\n", "pipeline.queue_size: expected an integer"),
         ("[reactions]\nquiet_hours = ['late']\n", "reactions.quiet_hours: 'late' is not HH:MM-HH:MM"),
+        ("[reactions]\nquiet_hours = ['22:00-24:30']\n", "reactions.quiet_hours: '22:00-24:30' is not HH:MM-HH:MM"),
         ("[reactions]\ntimezone = 'Mars/Olympus'\n", "reactions.timezone: unknown time zone"),
         ("[reactions.leds.colours]\nsad = 'blue'\n", "reactions.leds.colours.sad: 'blue' is not a #RRGGBB"),
         ("[reactions.comfort]\nmin_share = 2\n", "reactions.comfort.min_share must be in (0, 1]"),

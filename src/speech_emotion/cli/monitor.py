@@ -2,7 +2,8 @@
 
 Runs until SIGINT/SIGTERM, ``--duration`` or the end of ``--file``; on a stop it finishes the utterances it
 holds, saves the adapted statistics and closes its session row, then exits 0. Safe to restart at any time:
-utterances are unique per (source, start) in the store.
+utterances are unique per (source, start) in the store, and the daily reports a stop made it miss are written
+when it starts again.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ import logging
 import os
 import signal
 import threading
+from contextlib import nullcontext
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.monitor.config import load_config
+from speech_emotion.monitor.daily_reports import DailyReporter, ReportConfig
 from speech_emotion.monitor.logs import log_event, use_json_logs
 from speech_emotion.monitor.pipeline import Metrics, Monitor
 from speech_emotion.monitor.reactions import Reactions
@@ -27,10 +32,22 @@ HELP = "recognise emotions in a live audio stream (NAO robot, microphone or file
 log = logging.getLogger("speech_emotion.monitor")
 
 
+def data_folder() -> Path:
+    """The user's data folder for this program ($XDG_DATA_HOME or ~/.local/share, then speech-emotion)."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "speech-emotion"
+
+
 def default_db_url() -> str:
-    """SQLite in the user's data folder ($XDG_DATA_HOME or ~/.local/share)."""
-    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return f"sqlite:///{data / 'speech-emotion' / 'monitor.db'}"
+    """SQLite in the user's data folder."""
+    return f"sqlite:///{data_folder() / 'monitor.db'}"
+
+
+def default_reports_folder(db_url: str) -> Path:
+    """``reports`` beside a SQLite database file, else (PostgreSQL, in-memory SQLite) in the user's data folder."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database).parent / "reports"
+    return data_folder() / "reports"
 
 
 def open_store(url: str) -> Store:
@@ -56,6 +73,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_argument(p)
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--keep-audio", metavar="DIR", type=Path, help="also write each utterance as FLAC under DIR")
+    p.add_argument(
+        "--reports", metavar="DIR", type=Path, help="daily reports go to DIR (default: [reports] folder of --config)"
+    )
     p.add_argument("--log-json", action="store_true", help="log JSON lines instead of key=value text")
 
 
@@ -78,12 +98,22 @@ def run(args: argparse.Namespace) -> int:
     )
     monitor.listeners.append(Reactions(config.reactions, robot, monitor.record_event, source.source_id))
     try:
-        serve(monitor, args.duration)
+        with daily_reporter(config.reports, args.reports, args.db, monitor) or nullcontext():
+            serve(monitor, args.duration)
     finally:
         store.close()
         if robot is not None:
             robot.close()
     return 1 if monitor.source_error else 0
+
+
+def daily_reporter(config: ReportConfig, folder: Path | None, db_url: str, monitor: Monitor) -> DailyReporter | None:
+    """What writes the monitor's daily reports, into ``folder`` if given; None when they are turned off."""
+    if not config.enabled:
+        return None
+    if folder is None:
+        folder = Path(config.folder).expanduser() if config.folder else default_reports_folder(db_url)
+    return DailyReporter(config, monitor.store, monitor.source_id, folder, monitor.record_event)
 
 
 def serve(monitor: Monitor, duration_s: float | None = None) -> Metrics:

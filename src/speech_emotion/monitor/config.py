@@ -15,6 +15,7 @@ from pathlib import Path
 
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.monitor.adaptation import AdaptationConfig
+from speech_emotion.monitor.daily_reports import ReportConfig
 from speech_emotion.monitor.pipeline import PipelineConfig
 from speech_emotion.monitor.reactions import ReactionConfig
 from speech_emotion.monitor.vad import VadConfig
@@ -30,6 +31,7 @@ class MonitorConfig:
     adaptation: AdaptationConfig = field(default_factory=AdaptationConfig)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     reactions: ReactionConfig = field(default_factory=ReactionConfig)
+    reports: ReportConfig = field(default_factory=ReportConfig)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -63,7 +65,7 @@ def _build(cls: type, table: dict, where: str, path: Path):
         values[key] = _value(defaults[key], value, name, path)
     try:
         return cls(**values)
-    except ValueError as e:
+    except (ValueError, SpeechEmotionError) as e:
         raise ConfigError(f"{path}: {e}") from None
 
 

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from speech_emotion.monitor.logs import log_event
 from speech_emotion.monitor.store import NewEvent, NewUtterance
+from speech_emotion.reports.timezones import parse_time_of_day
 
 log = logging.getLogger(__name__)
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 
 class RobotClient(Protocol):
@@ -99,12 +99,9 @@ class ReactionConfig:
 
 
 def _parse_hours(spec: str) -> tuple[time, time]:
-    m = _HOURS.match(spec)
     try:
-        if m is None:
-            raise ValueError
-        h1, m1, h2, m2 = (int(g) for g in m.groups())
-        return time(h1, m1), time(h2, m2)
+        start, end = spec.split("-")
+        return parse_time_of_day(start), parse_time_of_day(end)
     except ValueError:
         raise ValueError(f"reactions.quiet_hours: {spec!r} is not HH:MM-HH:MM") from None
 

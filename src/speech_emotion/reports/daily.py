@@ -7,8 +7,8 @@ Layout under the output folder::
     2026-11-24/<source>/<figure>.png         the same figures as files
     2026-11-24/<source>/report.json          the numbers (seconds per emotion per hour, alerts, week)
 
-The monitor calls :func:`generate_daily_reports` once a day (see :class:`ReportSchedule`); the
-``speech-emotion report`` command calls it on demand.
+The monitor calls :func:`generate_daily_reports` once a day (``speech_emotion.monitor.daily_reports``, timed
+by :class:`ReportSchedule`); the ``speech-emotion report`` command calls it on demand.
 """
 
 from __future__ import annotations
@@ -81,11 +81,7 @@ class ReportFiles:
 
 @dataclass(frozen=True)
 class ReportSchedule:
-    """When the monitor writes reports: every day at ``hour`` local time, for the day that just ended.
-
-    The monitor keeps one thread that sleeps ``seconds_until_next(now)`` and then calls
-    ``generate_daily_reports(store, schedule.day_to_report(now), out_dir, tz=schedule.zone)``.
-    """
+    """When the monitor writes reports: every day at ``hour:minute`` local time, for the day that just ended."""
 
     hour: int = 0
     minute: int = 5
@@ -106,6 +102,11 @@ class ReportSchedule:
         """The last complete local day at ``now``: yesterday."""
         return now.astimezone(self.zone or local_zone()).date() - timedelta(days=1)
 
+    def last_due_day(self, now: datetime) -> date:
+        """The latest day whose report is due by ``now``: yesterday from the day's run on, else the day before."""
+        local = now.astimezone(self.zone or local_zone())
+        return local.date() - timedelta(days=1 if local.time() >= time(self.hour, self.minute) else 2)
+
 
 def source_slug(source_id: str) -> str:
     """A folder name for a source id (which may be a URL or a path): safe characters, unique per id."""
@@ -113,6 +114,20 @@ def source_slug(source_id: str) -> str:
     if slug != source_id:
         slug = f"{slug[:60]}-{hashlib.sha1(source_id.encode()).hexdigest()[:8]}"
     return slug
+
+
+def report_folder(out_dir: Path, day: date, source_id: str) -> Path:
+    return out_dir / day.isoformat() / source_slug(source_id)
+
+
+def report_generated_at(out_dir: Path, day: date, source_id: str) -> datetime | None:
+    """When the day's report of the source was written, from its JSON; None when there is no readable one."""
+    try:
+        numbers = json.loads((report_folder(out_dir, day, source_id) / REPORT_JSON).read_text(encoding="utf-8"))
+        moment = datetime.fromisoformat(numbers["generated_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def generate_daily_reports(
@@ -137,7 +152,7 @@ def generate_daily_reports(
 def write_daily_report(store: Store, source_id: str, day: date, out_dir: Path, zone: tzinfo) -> ReportFiles:
     summary = summarize_day(store, source_id, day, zone)
     before = previous_days(store, source_id, day, zone)
-    folder = out_dir / day.isoformat() / source_slug(source_id)
+    folder = report_folder(out_dir, day, source_id)
     images = _draw(summary, before)
     html, numbers = folder / REPORT_HTML, folder / REPORT_JSON
     pngs = [folder / f"{stem}.png" for stem in images]

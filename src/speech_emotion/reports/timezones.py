@@ -1,4 +1,4 @@
-"""Which time zone a caregiver's hours are in: named with ``--tz``, else the machine's own.
+"""Which time zone a caregiver's hours are in: named with ``--tz``, else the machine's own; times of day in it.
 
 The store keeps UTC; reports and the dashboard show wall-clock hours of one IANA zone, so a day may have
 23 or 25 hours when clocks change.
@@ -7,11 +7,14 @@ The store keeps UTC; reports and the dashboard show wall-clock hours of one IANA
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, tzinfo
+import re
+from datetime import UTC, datetime, time, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from speech_emotion.errors import SpeechEmotionError
+
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 class TimeZoneError(SpeechEmotionError):
@@ -40,6 +43,17 @@ def local_zone() -> tzinfo:
             except (ZoneInfoNotFoundError, ValueError):
                 continue
     return datetime.now(UTC).astimezone().tzinfo or UTC
+
+
+def parse_time_of_day(text: str) -> time:
+    """``HH:MM`` (24-hour clock) as a time; ValueError for anything else, the caller names the key."""
+    m = _CLOCK.match(text)
+    try:
+        if m is None:
+            raise ValueError
+        return time(int(m[1]), int(m[2]))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time of day HH:MM") from None
 
 
 def zone_name(zone: tzinfo) -> str:
