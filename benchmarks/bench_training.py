@@ -52,8 +52,8 @@ def assembly_windows_per_second(batch: int, batches: int = 50) -> float:
         )
         for i in range(400)
     ]
-    stats = {"bench": NormStats(np.zeros((40, 3), np.float32), np.ones((40, 3), np.float32), 2)}
-    windows = WindowSet(examples, stats, LABELS, hop=None)
+    stats = NormStats(np.zeros((40, 3), np.float32), np.ones((40, 3), np.float32), 2)
+    windows = WindowSet(examples, [stats] * len(examples), LABELS, hop=None)
     sampler = BalancedSampler(windows.classes, 4, batch, seed=0)
     start = time.perf_counter()
     for k in range(batches):

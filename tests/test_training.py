@@ -129,14 +129,15 @@ def test_statistics_come_from_training_neutral_speech_and_windows_are_padded_aft
     assert np.allclose(stats["casia"].mean, fit_stats(casia_neutral).mean, atol=1e-5)
     all_neutral = [e.features for e in train if e.utterance.label == "neutral"]
     assert stats["default"].frames == sum(len(f) for f in all_neutral)
-    windows = WindowSet(train, stats, ["angry", "happy", "sad", "neutral"], hop=None)
+    per_example = [stats[e.utterance.corpus] for e in train]
+    windows = WindowSet(train, per_example, ["angry", "happy", "sad", "neutral"], hop=None)
     for u, example in enumerate(train):
         expected, _ = cut_windows(stats[example.utterance.corpus].apply(example.features), hop=None)
         mine = np.flatnonzero(windows.refs[:, 0] == u)
         x, y = windows.batch(mine)
         assert np.array_equal(x.numpy(), expected.transpose(0, 3, 1, 2))  # zero padding after normalising
         assert set(y.tolist()) == {["angry", "happy", "sad", "neutral"].index(example.utterance.label)}
-    assert len(WindowSet(train, stats, ["angry", "happy", "sad", "neutral"], hop=50)) > len(windows)
+    assert len(WindowSet(train, per_example, ["angry", "happy", "sad", "neutral"], hop=50)) > len(windows)
     no_neutral = [e for e in train if not (e.utterance.corpus == "casia" and e.utterance.label == "neutral")]
     with pytest.raises(Exception, match="no readable neutral speech from training speakers"):
         fit_normalization(no_neutral, [casia, folder])

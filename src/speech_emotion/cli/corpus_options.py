@@ -8,7 +8,7 @@ import torch
 
 from speech_emotion.corpora import CORPUS_NAMES, CorpusError, parse_corpus_spec
 from speech_emotion.training.cache import default_cache_dir
-from speech_emotion.training.config import TrainConfig
+from speech_emotion.training.config import SPECAUGMENT_MASKS, TRAIN_NORMALIZATIONS, TrainConfig
 
 
 def corpus_spec(text: str):
@@ -58,6 +58,29 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
         help="cut training windows every HOP frames (default: the reference's first and last 300 frames)",
     )
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the forward pass")
+    p.add_argument(
+        "--specaugment",
+        action="store_true",
+        help=f"mask {SPECAUGMENT_MASKS} time spans and {SPECAUGMENT_MASKS} mel-band spans of each training window "
+        "(same as --time-masks 2 --freq-masks 2)",
+    )
+    p.add_argument("--time-masks", type=non_negative_int, default=None, help="time masks per training window")
+    p.add_argument("--time-mask-frames", type=non_negative_int, default=None, help="longest time mask (default 40)")
+    p.add_argument("--freq-masks", type=non_negative_int, default=None, help="mel-band masks per training window")
+    p.add_argument("--freq-mask-bands", type=non_negative_int, default=None, help="widest band mask (default 8)")
+    p.add_argument(
+        "--mixup",
+        type=non_negative_float,
+        default=None,
+        metavar="ALPHA",
+        help="mix windows within a batch with weights from Beta(ALPHA, ALPHA) (default 0: off; 0.2-0.4 usual)",
+    )
+    p.add_argument(
+        "--train-normalization",
+        default=None,
+        choices=TRAIN_NORMALIZATIONS,
+        help="corpus: each corpus's neutral statistics (reference, default); speaker: each speaker's own speech",
+    )
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument(
         "--threads",
@@ -71,7 +94,14 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
     """The preset named by ``--config`` with the options given; also applies ``--threads``."""
     if args.threads:
         torch.set_num_threads(args.threads)
+    masks = SPECAUGMENT_MASKS if args.specaugment else None  # --time-masks and --freq-masks win over it
     return TrainConfig.named(args.config).with_overrides(
+        time_masks=masks if args.time_masks is None else args.time_masks,
+        time_mask_frames=args.time_mask_frames,
+        freq_masks=masks if args.freq_masks is None else args.freq_masks,
+        freq_mask_bands=args.freq_mask_bands,
+        mixup=args.mixup,
+        normalization=args.train_normalization,
         steps=args.steps,
         learning_rate=args.lr,
         batch_size=args.batch_size,
@@ -86,4 +116,18 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of zero or more")
     return value

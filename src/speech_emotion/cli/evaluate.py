@@ -10,7 +10,7 @@ from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.corpora import read_corpora
 from speech_emotion.corpora.base import SPLIT_CHOICES
-from speech_emotion.evaluation.protocols import NORMALIZATION_MODES
+from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, trained_normalization
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.cache import FeatureCache
 
@@ -24,10 +24,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", default="test", choices=SPLIT_CHOICES, help="which speakers to score (default test)")
     p.add_argument(
         "--normalization",
-        default="model",
+        default=None,
         choices=NORMALIZATION_MODES,
         help="model: the bundle's statistics of each corpus it was trained on; target-neutral: the corpus's own "
-        "neutral speech (cross-corpus protocol); target-all: all its speech; speaker: each speaker's speech",
+        "neutral speech (cross-corpus protocol); target-all: all its speech; speaker: each speaker's speech "
+        "(default: speaker for a model trained with --train-normalization speaker, else model)",
     )
     p.add_argument("--pooling", default="max", choices=["max", "mean"], help="utterance score from window scores")
     p.add_argument("--json", default=None, metavar="OUT", help="also write the scores as JSON to this file")
@@ -40,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
     corpora = read_corpora(args.corpora, args.excited_as_happy)
-    report = evaluate(recognizer, corpora, FeatureCache(args.cache, args.workers), args.split, args.normalization)
+    trained_per_speaker = trained_normalization(recognizer.bundle) == "speaker"
+    normalization = args.normalization or ("speaker" if trained_per_speaker else "model")
+    report = evaluate(recognizer, corpora, FeatureCache(args.cache, args.workers), args.split, normalization)
     print(format_report(report))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

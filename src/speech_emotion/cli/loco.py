@@ -26,23 +26,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue interrupted folds; finished ones are kept")
     p.add_argument(
         "--normalization",
-        default="target-neutral",
+        default=None,
         choices=[m for m in NORMALIZATION_MODES if m != "model"],
-        help="statistics for the held-out corpus (default: its own neutral speech, the reference protocol)",
+        help="statistics for the held-out corpus (default: its own neutral speech, the reference protocol; "
+        "each speaker's own speech with --train-normalization speaker)",
     )
     add_training_arguments(p)
     add_feature_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from speech_emotion.evaluation.loco import format_table, leave_one_corpus_out  # heavy: only when needed
+    from speech_emotion.evaluation.loco import (  # heavy: only when needed
+        default_normalization,
+        format_table,
+        leave_one_corpus_out,
+    )
 
     corpora = read_corpora(args.corpora, args.excited_as_happy)
     cache = FeatureCache(args.cache, args.workers)
-    results = leave_one_corpus_out(
-        corpora, training_config(args), args.out, cache, args.device, args.normalization, args.resume
-    )
-    print(format_table(results, args.normalization))
+    config = training_config(args)
+    normalization = args.normalization or default_normalization(config)
+    results = leave_one_corpus_out(corpora, config, args.out, cache, args.device, normalization, args.resume)
+    print(format_table(results, normalization))
     if len(results) < len(corpora):
         print("stopped before every fold was done; continue with the same command and --resume")
         return 130

@@ -3,7 +3,8 @@
 This measures what matters for a robot meeting new people: speakers, recording conditions and, where the
 held-out corpus's language is in no training corpus (Emo-DB, URDU among the shared corpora), a language the
 model never heard. Each fold is an ordinary training run in ``<out>/without-<corpus>`` (resumable), scored on
-every utterance of the held-out corpus with its own neutral statistics by default (the reference protocol).
+every utterance of the held-out corpus with its own neutral statistics by default (the reference protocol), or
+with each of its speakers' own statistics for a model trained that way.
 """
 
 from __future__ import annotations
@@ -44,11 +45,15 @@ def leave_one_corpus_out(
     out_dir: str | os.PathLike,
     cache: FeatureCache,
     device: str = "cpu",
-    normalization: str = "target-neutral",
+    normalization: str | None = None,
     resume: bool = False,
     progress: bool = True,
 ) -> list[FoldResult]:
-    """Train and score one fold per corpus; writes ``loco.json`` and ``loco.md`` into ``out_dir``."""
+    """Train and score one fold per corpus; writes ``loco.json`` and ``loco.md`` into ``out_dir``.
+
+    ``normalization`` defaults to :func:`default_normalization` of ``config``.
+    """
+    normalization = normalization or default_normalization(config)
     if len(corpora) < 2:
         raise CorpusError("--corpus", "leave-one-corpus-out needs at least two corpora")
     out_dir = Path(out_dir)
@@ -83,6 +88,11 @@ def leave_one_corpus_out(
         )
     write_results(results, out_dir, normalization)
     return results
+
+
+def default_normalization(config: TrainConfig) -> str:
+    """The held-out corpus's statistics that match training: its speakers' own, or its neutral speech."""
+    return "speaker" if config.normalization == "speaker" else "target-neutral"
 
 
 def write_results(results: Sequence[FoldResult], out_dir: Path, normalization: str) -> None:

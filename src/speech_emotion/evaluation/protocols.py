@@ -6,6 +6,7 @@ one of the others, chosen explicitly, because the bundle's ``default`` statistic
 ``target-all``: all of the evaluated corpus's speech (needs no labels).
 ``speaker``: each speaker's own speech, all of it (needs no labels; what a monitor can do per person).
 The ``target-*`` and ``speaker`` statistics come from the utterances being evaluated (the chosen split).
+A model trained with per-speaker statistics (``--train-normalization speaker``) expects ``speaker``.
 
 Scoring goes through :meth:`EmotionRecognizer.predict_features`, the path ``predict`` and the monitor use.
 """
@@ -16,12 +17,17 @@ from collections.abc import Sequence
 
 from speech_emotion.bundle import ModelBundle
 from speech_emotion.corpora.base import CorpusError
-from speech_emotion.normalization import NormStats, fit_group_stats, fit_stats
+from speech_emotion.normalization import NormStats, fit_stats
 from speech_emotion.recognizer import EmotionRecognizer
-from speech_emotion.training.dataset import Example
+from speech_emotion.training.dataset import Example, speaker_normalization
 
 NORMALIZATION_MODES = ("model", "target-neutral", "target-all", "speaker")
 UTTERANCES_PER_CALL = 64  # bounds the windows held at once
+
+
+def trained_normalization(bundle: ModelBundle) -> str:
+    """How the bundle's training speech was normalised: ``corpus`` (the reference's way) or ``speaker``."""
+    return bundle.metadata.get("train_config", {}).get("normalization", "corpus")
 
 
 def corpus_normalization(mode: str, bundle: ModelBundle, corpus: str, examples: Sequence[Example]) -> list[NormStats]:
@@ -38,8 +44,7 @@ def corpus_normalization(mode: str, bundle: ModelBundle, corpus: str, examples: 
     if mode == "target-all":
         return [fit_stats(e.features for e in examples)] * len(examples)
     if mode == "speaker":
-        stats = fit_group_stats(((e.utterance.speaker, None, e.features) for e in examples), neutral_label=None)
-        return [stats[e.utterance.speaker] for e in examples]
+        return speaker_normalization(examples)
     raise ValueError(f"normalisation must be one of {', '.join(NORMALIZATION_MODES)}, not {mode!r}")
 
 

@@ -1,17 +1,25 @@
 """Training settings, with the two presets ``reference`` (the published network) and ``small`` (tests, CPU).
 
 The reference trained with Adam at a learning rate of 1e-5 for about 2000 batches of 60. The default here is
-:data:`REFERENCE_LEARNING_RATE`; docs/training.md records the runs behind that choice.
+:data:`REFERENCE_LEARNING_RATE`; docs/training.md records the runs behind that choice. The augmentation and
+normalisation options (masking, mixup, per-speaker statistics) are off by default, which is the reference recipe;
+docs/training.md compares them.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 from speech_emotion.model import ACRNNConfig
 
 REFERENCE_LEARNING_RATE = 1e-4
 SMALL_LEARNING_RATE = 1e-3
+TRAIN_NORMALIZATIONS = ("corpus", "speaker")
+SPECAUGMENT_MASKS = 2  # time masks and frequency masks per window with --specaugment
+
+# The settings of the first training checkpoints; fields added later leave a resume fingerprint unchanged while
+# they keep their default, so runs started before they existed can still be resumed.
+_ORIGINAL_FIELDS = ("model", "learning_rate", "batch_size", "steps", "eval_every", "hop", "seed", "bf16", "pooling")
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,19 @@ class TrainConfig:
     seed: int = 0
     bf16: bool = False
     pooling: str = "max"  # utterance score from window scores in validation, as the recogniser does
+    time_masks: int = 0  # SpecAugment-style masks per training window, each up to time_mask_frames long
+    time_mask_frames: int = 40
+    freq_masks: int = 0  # masks of up to freq_mask_bands adjacent mel bands per training window
+    freq_mask_bands: int = 8
+    mixup: float = 0.0  # Beta(alpha, alpha) mixing of window pairs within a batch; 0: off
+    normalization: str = "corpus"  # corpus: per-corpus neutral statistics (reference); speaker: each speaker's own
+
+    def __post_init__(self):
+        if self.normalization not in TRAIN_NORMALIZATIONS:
+            choices = ", ".join(TRAIN_NORMALIZATIONS)
+            raise ValueError(f"normalization must be one of {choices}, not {self.normalization!r}")
+        if min(self.time_masks, self.freq_masks, self.time_mask_frames, self.freq_mask_bands) < 0 or self.mixup < 0:
+            raise ValueError("mask counts, mask widths and mixup must not be negative")
 
     @classmethod
     def named(cls, name: str) -> TrainConfig:
@@ -45,6 +66,15 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def fingerprint_settings(self) -> dict:
+        """The settings a resumed run must share: all but ``steps``, less later fields left at their default."""
+        defaults = TrainConfig()
+        return {
+            f.name: None if f.name == "steps" else getattr(self, f.name)
+            for f in fields(self)
+            if f.name in _ORIGINAL_FIELDS or getattr(self, f.name) != getattr(defaults, f.name)
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:

@@ -1,9 +1,11 @@
 """Utterances with their features, neutral statistics from training speakers, and training windows.
 
 Statistics are fitted on the *training* speakers' neutral speech only, one set per corpus, plus the pooled
-``default`` set of all training corpora that the bundle uses for speech from anywhere else. Windows are cut
-from normalised features and zero-padded after normalisation (see :mod:`speech_emotion.windows`); they are
-cut when a batch is built, so memory holds each utterance's features once, not every window.
+``default`` set of all training corpora that the bundle uses for speech from anywhere else. With per-speaker
+normalisation each speaker's speech is z-scored with the statistics of all of that speaker's speech instead, as
+a monitor can do for a person whose neutral speech it cannot pick out (:func:`speaker_normalization`). Windows
+are cut from normalised features and zero-padded after normalisation (see :mod:`speech_emotion.windows`); they
+are cut when a batch is built, so memory holds each utterance's features once, not every window.
 """
 
 from __future__ import annotations
@@ -34,6 +36,19 @@ def examples_of(utterances: Sequence[Utterance], feature_set: FeatureSet) -> lis
     return [Example(u, feature_set.features[u.path]) for u in utterances if u.path in feature_set.features]
 
 
+def speaker_normalization(examples: Sequence[Example]) -> list[NormStats]:
+    """For each example, the statistics of all its speaker's examples (no labels used; speakers per corpus)."""
+    stats = fit_group_stats(
+        (((e.utterance.corpus, e.utterance.speaker), None, e.features) for e in examples), neutral_label=None
+    )
+    missing = next((e for e in examples if (e.utterance.corpus, e.utterance.speaker) not in stats), None)
+    if missing is not None:
+        raise CorpusError(
+            missing.utterance.path, f"speaker {missing.utterance.speaker} has too little speech to normalise with"
+        )
+    return [stats[e.utterance.corpus, e.utterance.speaker] for e in examples]
+
+
 def fit_normalization(train: Sequence[Example], corpora: Sequence[Corpus]) -> dict[str, NormStats]:
     """Neutral statistics per training corpus and pooled over all of them (``"default"``)."""
     items = []
@@ -48,12 +63,13 @@ def fit_normalization(train: Sequence[Example], corpora: Sequence[Corpus]) -> di
 
 
 class WindowSet:
-    """Training windows: ``(utterance, start frame)`` references into normalised features, with class indices."""
+    """Training windows: ``(utterance, start frame)`` references into normalised features, with class indices.
 
-    def __init__(
-        self, examples: Sequence[Example], stats: dict[str, NormStats], labels: Sequence[str], hop: int | None
-    ):
-        self.features = [stats[e.utterance.corpus].apply(e.features) for e in examples]
+    ``stats`` normalises the example at the same position.
+    """
+
+    def __init__(self, examples: Sequence[Example], stats: Sequence[NormStats], labels: Sequence[str], hop: int | None):
+        self.features = [s.apply(e.features) for e, s in zip(examples, stats, strict=True)]
         refs, classes = [], []
         for i, (e, feats) in enumerate(zip(examples, self.features, strict=True)):
             starts = window_starts(len(feats), hop)

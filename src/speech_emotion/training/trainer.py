@@ -37,10 +37,18 @@ from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.evaluation.metrics import Scores, score
 from speech_emotion.evaluation.protocols import predict_labels
 from speech_emotion.model import ACRNN
+from speech_emotion.normalization import NormStats
 from speech_emotion.recognizer import EmotionRecognizer, resolve_device
+from speech_emotion.training.augment import Augmentation
 from speech_emotion.training.cache import FeatureCache
 from speech_emotion.training.config import TrainConfig
-from speech_emotion.training.dataset import Example, WindowSet, examples_of, fit_normalization
+from speech_emotion.training.dataset import (
+    Example,
+    WindowSet,
+    examples_of,
+    fit_normalization,
+    speaker_normalization,
+)
 from speech_emotion.training.sampler import BalancedSampler
 
 log = logging.getLogger(__name__)
@@ -138,10 +146,11 @@ class Trainer:
         self.name = name or self.out_dir.name
         self.progress = progress
         self.labels = data.labels
-        self.stats = fit_normalization(data.train, data.corpora)
-        self.windows = WindowSet(data.train, self.stats, self.labels, config.hop)
+        self.stats = fit_normalization(data.train, data.corpora)  # stored in the bundle whatever the mode
+        self.windows = WindowSet(data.train, self._normalization(data.train), self.labels, config.hop)
         self.sampler = BalancedSampler(self.windows.classes, len(self.labels), config.batch_size, config.seed)
-        self.valid_stats = [self.stats[e.utterance.corpus] for e in data.valid]
+        self.augment = Augmentation.from_config(config)
+        self.valid_stats = self._normalization(data.valid)
         self.network = config.network(len(self.labels))
 
     def run(self, resume: bool = False) -> TrainResult:
@@ -166,6 +175,8 @@ class Trainer:
         with writer, bar, _stop_requests() as stop_requested:
             while progress.step < self.config.steps:
                 x, y = self.windows.batch(self.sampler.batch(progress.step))
+                if self.augment.enabled:
+                    x, y = self.augment(x, y, len(self.labels), progress.step)
                 loss, correct = train_step(model, optimizer, x, y, self.config.bf16)
                 progress.step += 1
                 progress.loss_sum += loss
@@ -257,7 +268,7 @@ class Trainer:
 
     def _fingerprint(self) -> str:
         """What a resumed run must share with the one it continues: data and every setting but the length."""
-        settings = self.config.to_dict() | {"steps": None}
+        settings = self.config.fingerprint_settings()
         items = [
             (e.utterance.corpus, str(e.utterance.path.relative_to(c.root)), e.utterance.label, e.utterance.split)
             for c in self.data.corpora
@@ -299,6 +310,12 @@ class Trainer:
         log.info("resuming %s at batch %d of %d", self.out_dir, progress.step, self.config.steps)
         return progress
 
+    def _normalization(self, examples: Sequence[Example]) -> list[NormStats]:
+        """The statistics for each example: its corpus's neutral ones, or its speaker's own."""
+        if self.config.normalization == "speaker":
+            return speaker_normalization(examples)
+        return [self.stats[e.utterance.corpus] for e in examples]
+
     @staticmethod
     def _count(corpus: str, examples: Sequence[Example]) -> int:
         return sum(e.utterance.corpus == corpus for e in examples)
@@ -307,7 +324,10 @@ class Trainer:
 def train_step(
     model: ACRNN, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, bf16: bool = False
 ) -> tuple[float, int]:
-    """One Adam step on a batch; returns the mean loss and how many windows were classified right."""
+    """One Adam step on a batch; returns the mean loss and how many windows were classified right.
+
+    ``y`` holds class indices, or class probabilities (mixup), where "right" means the most probable class.
+    """
     device = next(model.parameters()).device
     x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
     model.train()
@@ -317,7 +337,8 @@ def train_step(
     loss = functional.cross_entropy(logits.float(), y)
     loss.backward()
     optimizer.step()
-    return float(loss.detach()), int((logits.argmax(dim=1) == y).sum())
+    classes = y.argmax(dim=1) if y.is_floating_point() else y
+    return float(loss.detach()), int((logits.argmax(dim=1) == classes).sum())
 
 
 class _MetricsLog:

@@ -1,0 +1,185 @@
+"""The training options beyond the reference recipe: SpecAugment-style masking, mixup, per-speaker
+normalisation; their command-line options; and that with all of them off a run is the reference's (same
+resume fingerprint as before they existed)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from speech_emotion.bundle import load_bundle
+from speech_emotion.cli.corpus_options import add_training_arguments, training_config
+from speech_emotion.corpora import read_corpus
+from speech_emotion.evaluation.loco import default_normalization
+from speech_emotion.evaluation.protocols import corpus_normalization, trained_normalization
+from speech_emotion.normalization import fit_stats
+from speech_emotion.training.augment import Augmentation
+from speech_emotion.training.cache import FeatureCache
+from speech_emotion.training.config import TrainConfig
+from speech_emotion.training.dataset import fit_normalization
+from speech_emotion.training.trainer import BEST_UA, CHECKPOINT, Trainer, prepare_data
+from synthetic_corpora import make_folder
+
+SPEAKERS = ("alice", "bob", "carol", "dave", "erin")  # hashed split: three train, one valid, one test
+
+
+@pytest.fixture(autouse=True)
+def one_thread(restore_threads):
+    """The small network trains fastest on one thread, and on a busy machine far faster."""
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("options")
+    corpus = read_corpus("folder", make_folder(root / "folder", speakers=SPEAKERS, seconds=0.5))
+    return prepare_data([corpus], FeatureCache(root / "cache", workers=1, progress=False))
+
+
+# --- masking ---
+
+
+def test_masks_zero_whole_time_spans_and_band_spans_and_depend_only_on_seed_and_step():
+    augment = Augmentation(seed=7, time_masks=2, time_mask_frames=40, freq_masks=2, freq_mask_bands=8)
+    x = torch.randn(32, 3, 300, 40) + 5  # no value is zero before masking
+    masked = augment.mask(x, step=3)
+    zero = masked == 0
+    assert zero.any()
+    assert torch.equal(masked[~zero], x[~zero])  # what is not masked is untouched
+    assert all(torch.equal(zero[:, 0], zero[:, c]) for c in (1, 2))  # the same region in every channel
+    frames, bands = zero[:, 0].all(dim=2), zero[:, 0].all(dim=1)  # (windows, frames), (windows, bands)
+    assert torch.equal(zero[:, 0], frames[:, :, None] | bands[:, None, :])  # only whole spans are zeroed
+    assert int(frames.sum(dim=1).max()) <= 80 and int(bands.sum(dim=1).max()) <= 16
+    assert frames.any(dim=1).sum() > 16 and bands.any(dim=1).sum() > 16  # most windows get some of each
+    assert torch.equal(augment.mask(x, step=3), masked)
+    assert not torch.equal(augment.mask(x, step=4), masked)
+    assert not torch.equal(Augmentation(8, 2, 40, 2, 8).mask(x, step=3), masked)
+    only_time = Augmentation(seed=7, time_masks=2, time_mask_frames=40).mask(x, step=3) == 0
+    assert torch.equal(only_time[:, 0], frames[:, :, None].expand(-1, -1, 40))  # each kind has its own stream
+
+
+# --- mixup ---
+
+
+def test_mixup_blends_windows_and_targets_alike_and_depends_only_on_seed_and_step():
+    k = 8
+    x = torch.arange(k, dtype=torch.float32).view(k, 1, 1, 1).expand(k, 3, 300, 40).contiguous()
+    y = torch.arange(k)  # window i is the constant i, of class i
+    augment = Augmentation(seed=1, mixup=0.4)
+    mixed_x, targets = augment(x, y, n_classes=k, step=5)
+    assert targets.shape == (k, k) and targets.dtype == torch.float32
+    assert torch.allclose(targets.sum(dim=1), torch.ones(k)) and bool((targets >= 0).all())
+    assert (targets.max(dim=1).values < 1).any()  # some windows really are blends
+    expected = targets @ torch.arange(k, dtype=torch.float32)  # the same weights mix the windows
+    assert torch.allclose(mixed_x, expected.view(k, 1, 1, 1).expand_as(mixed_x), atol=1e-5)
+    again_x, again_targets = augment(x, y, n_classes=k, step=5)
+    assert torch.equal(again_x, mixed_x) and torch.equal(again_targets, targets)
+    assert not torch.equal(augment(x, y, n_classes=k, step=6)[1], targets)
+    assert not torch.equal(Augmentation(seed=2, mixup=0.4)(x, y, n_classes=k, step=5)[1], targets)
+
+
+# --- per-speaker normalisation ---
+
+
+def test_speaker_normalisation_uses_each_speakers_own_speech(data, tmp_path):
+    config = TrainConfig.named("small").with_overrides(normalization="speaker", steps=1, eval_every=1, batch_size=8)
+    trainer = Trainer(data, config, tmp_path / "run", progress=False)
+    speakers = {e.utterance.speaker for e in data.train}
+    assert len(speakers) == 3
+    corpus_stats = fit_normalization(data.train, data.corpora)["folder"]
+    for example, normalised in zip(data.train, trainer.windows.features, strict=True):
+        own = fit_stats(e.features for e in data.train if e.utterance.speaker == example.utterance.speaker)
+        assert np.allclose(normalised, own.apply(example.features), atol=1e-5)
+        assert not np.allclose(normalised, corpus_stats.apply(example.features), atol=1e-2)
+    for example, stats in zip(data.valid, trainer.valid_stats, strict=True):
+        own = fit_stats(e.features for e in data.valid if e.utterance.speaker == example.utterance.speaker)
+        assert np.allclose(stats.mean, own.mean) and stats.frames == own.frames
+    # evaluation's "speaker" mode is the same statistics
+    evaluated = corpus_normalization("speaker", None, "folder", data.valid)
+    assert all(a is b or np.array_equal(a.mean, b.mean) for a, b in zip(evaluated, trainer.valid_stats, strict=True))
+
+    trainer.run()
+    bundle = load_bundle(tmp_path / "run" / BEST_UA)
+    assert np.array_equal(bundle.stats("folder").mean, corpus_stats.mean)  # stored statistics stay per corpus
+    assert trained_normalization(bundle) == "speaker"
+    assert default_normalization(config) == "speaker"
+    assert default_normalization(TrainConfig()) == "target-neutral"
+
+
+# --- resume with every option on ---
+
+
+def metrics(run) -> list[dict]:
+    with open(run / "metrics.csv", newline="") as f:
+        return [{k: v for k, v in row.items() if k != "elapsed_s"} for row in csv.DictReader(f)]
+
+
+def test_a_resumed_run_with_every_option_equals_an_uninterrupted_one(data, tmp_path):
+    config = TrainConfig.named("small").with_overrides(
+        steps=8, eval_every=2, batch_size=8, time_masks=2, freq_masks=2, mixup=0.3, normalization="speaker"
+    )
+    Trainer(data, config, tmp_path / "straight", progress=False).run()
+    Trainer(data, config.with_overrides(steps=4), tmp_path / "resumed", progress=False).run()
+    Trainer(data, config, tmp_path / "resumed", progress=False).run(resume=True)
+    assert metrics(tmp_path / "straight") == metrics(tmp_path / "resumed")
+    final = [torch.load(tmp_path / run / CHECKPOINT, weights_only=True)["model"] for run in ("straight", "resumed")]
+    assert all(torch.equal(final[0][k], final[1][k]) for k in final[0])
+    plain = Trainer(data, config.with_overrides(mixup=0.0), tmp_path / "plain", progress=False)
+    plain.run()
+    assert metrics(tmp_path / "plain") != metrics(tmp_path / "straight")  # the options do change training
+
+
+# --- compatibility: new fields at their defaults leave the resume fingerprint as it was ---
+
+
+def test_new_fields_at_default_keep_the_original_fingerprint(data, tmp_path):
+    original = {  # TrainConfig.to_dict() | {"steps": None} before the options existed, in field order
+        "model": "reference",
+        "learning_rate": 1e-4,
+        "batch_size": 60,
+        "steps": None,
+        "eval_every": 20,
+        "hop": None,
+        "seed": 0,
+        "bf16": True,
+        "pooling": "max",
+    }
+    config = TrainConfig(bf16=True, steps=1234)
+    assert json.dumps(config.fingerprint_settings()) == json.dumps(original)
+    assert config.with_overrides(mixup=0.2).fingerprint_settings() == original | {"mixup": 0.2}
+    assert config.with_overrides(normalization="speaker").fingerprint_settings()["normalization"] == "speaker"
+    small = TrainConfig.named("small").with_overrides(batch_size=8)
+    trainer = Trainer(data, small, tmp_path, progress=False)
+    fingerprint = trainer._fingerprint()
+    assert Trainer(data, small.with_overrides(steps=5), tmp_path, progress=False)._fingerprint() == fingerprint
+    for changed in ({"time_masks": 1}, {"freq_mask_bands": 4}, {"mixup": 0.1}, {"normalization": "speaker"}):
+        assert Trainer(data, small.with_overrides(**changed), tmp_path, progress=False)._fingerprint() != fingerprint
+
+
+# --- command-line options ---
+
+
+def parse(*argv: str) -> TrainConfig:
+    parser = argparse.ArgumentParser()
+    add_training_arguments(parser)
+    return training_config(parser.parse_args(list(argv)))
+
+
+def test_command_line_options():
+    assert parse() == TrainConfig()
+    assert parse("--config=small") == TrainConfig.named("small")
+    config = parse("--specaugment", "--mixup=0.2", "--train-normalization=speaker")
+    assert (config.time_masks, config.freq_masks, config.mixup, config.normalization) == (2, 2, 0.2, "speaker")
+    config = parse("--specaugment", "--freq-masks=0", "--time-masks=3", "--time-mask-frames=20")
+    assert (config.time_masks, config.time_mask_frames, config.freq_masks) == (3, 20, 0)
+    with pytest.raises(SystemExit):
+        parse("--mixup=-1")
+    with pytest.raises(SystemExit):
+        parse("--train-normalization=utterance")
+    with pytest.raises(ValueError, match="normalization must be one of corpus, speaker"):
+        TrainConfig(normalization="utterance")
