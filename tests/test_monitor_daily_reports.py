@@ -156,12 +156,12 @@ def test_a_failing_report_is_stored_in_the_monitors_session_and_the_monitor_goes
 def test_the_monitor_command_writes_missing_reports_where_reports_says(tmp_path, tiny_bundle):
     db, wav, out = f"sqlite:///{tmp_path / 'monitor.db'}", tmp_path / "quiet.wav", tmp_path / "out"
     sf.write(wav, np.zeros(SAMPLE_RATE, np.float32), SAMPLE_RATE)
-    day = datetime.now(UTC).date() - timedelta(days=2)  # due at any hour of today with 3 days caught up
+    day = datetime.now(UTC).date() - timedelta(days=2)  # with reports due at 00:00, it and yesterday are due
     store = Store(db)
     store.add_utterance(utterance("file:quiet.wav", datetime.combine(day, datetime.min.time(), UTC), 30, "sad"))
     store.close()
     config = tmp_path / "monitor.toml"
-    config.write_text(f'[reports]\ntimezone = "UTC"\nfolder = "{tmp_path / "ignored"}"\n')
+    config.write_text(f'[reports]\nat = "00:00"\ntimezone = "UTC"\nfolder = "{tmp_path / "ignored"}"\n')
 
     args = ["monitor", "--file", str(wav), "--db", db, "--model", str(tiny_bundle), "--config", str(config)]
     assert main([*args, "--reports", str(out)]) == 0
@@ -169,7 +169,8 @@ def test_the_monitor_command_writes_missing_reports_where_reports_says(tmp_path,
     assert totals["sad"] == sum(totals.values()) == 30.0
     assert not (tmp_path / "ignored").exists()
     store = Store(db)
-    assert [(e.kind, e.data["date"]) for e in store.events(kinds=["report"])] == [("report", day.isoformat())]
+    written = [e.data["date"] for e in store.events(kinds=["report"])]
+    assert written == [day.isoformat(), (day + timedelta(days=1)).isoformat()]  # the quiet day after it too
     store.close()
 
 
