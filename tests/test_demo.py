@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -71,7 +70,6 @@ def test_demo_ends_with_the_dashboard_serving_its_results(tmp_path):
 
 def _dashboard_url(process: subprocess.Popen, timeout_s: float = 180) -> str:
     """The address the demo's dashboard logs once it listens (the monitor's log lines come first)."""
-    os.set_blocking(process.stderr.fileno(), True)
     deadline = time.monotonic() + timeout_s
     for line in process.stderr:
         found = re.search(r"dashboard on (http://\S+?)/?$", line.strip())

@@ -242,13 +242,7 @@ class Store:
         newest_first: bool = False,
     ) -> list[UtteranceRow]:
         """Utterances starting in ``[since, until)``, oldest first unless ``newest_first``."""
-        q = select(UtteranceRow)
-        if since is not None:
-            q = q.where(UtteranceRow.start >= since)
-        if until is not None:
-            q = q.where(UtteranceRow.start < until)
-        if source_id is not None:
-            q = q.where(UtteranceRow.source_id == source_id)
+        q = _filtered(select(UtteranceRow), UtteranceRow.start, UtteranceRow.source_id, since, until, source_id)
         order = UtteranceRow.start.desc() if newest_first else UtteranceRow.start
         q = q.order_by(order, UtteranceRow.id).limit(limit)
         with self.session() as s:
@@ -261,13 +255,7 @@ class Store:
         source_id: str | None = None,
         kinds: list[str] | None = None,
     ) -> list[EventRow]:
-        q = select(EventRow)
-        if since is not None:
-            q = q.where(EventRow.time >= since)
-        if until is not None:
-            q = q.where(EventRow.time < until)
-        if source_id is not None:
-            q = q.where(EventRow.source_id == source_id)
+        q = _filtered(select(EventRow), EventRow.time, EventRow.source_id, since, until, source_id)
         if kinds:
             q = q.where(EventRow.kind.in_(kinds))
         with self.session() as s:
@@ -304,3 +292,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _filtered(query, time_column, source_column, since, until, source_id):
+    """``query`` limited to times in ``[since, until)`` and one source, where each is given."""
+    if since is not None:
+        query = query.where(time_column >= since)
+    if until is not None:
+        query = query.where(time_column < until)
+    if source_id is not None:
+        query = query.where(source_column == source_id)
+    return query

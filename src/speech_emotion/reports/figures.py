@@ -22,12 +22,13 @@ GRID = "#DDDDDD"
 NO_SPEECH = "No speech was recorded on this day"
 
 
-def _figure(height: float = HEIGHT) -> tuple[Figure, object]:
+def _figure(height: float = HEIGHT, grid: str = "y") -> tuple[Figure, object]:
+    """A figure in the reports' style, with grid lines across the value axis ``grid`` ("x" or "y")."""
     fig = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(colors=TEXT, labelsize=10)
-    ax.yaxis.grid(True, color=GRID, linewidth=0.8)
+    ax.grid(True, axis=grid, color=GRID, linewidth=0.8)
     ax.set_axisbelow(True)
     return fig, ax
 
@@ -112,9 +113,7 @@ def share_per_hour(summary: DaySummary) -> bytes:
 
 def timeline(summary: DaySummary) -> bytes:
     """Every utterance of the day as a line in its emotion's lane; alerts marked above."""
-    fig, ax = _figure(height=3.2)
-    ax.yaxis.grid(False)
-    ax.xaxis.grid(True, color=GRID, linewidth=0.8)
+    fig, ax = _figure(height=3.2, grid="x")
     start = summary.start
     hours_in_day = len(summary.hours)
     lanes = list(reversed(summary.labels))
@@ -142,9 +141,7 @@ def timeline(summary: DaySummary) -> bytes:
 
 def distribution(summary: DaySummary) -> bytes:
     """How the day's speech divides between the emotions, in minutes and per cent."""
-    fig, ax = _figure(height=2.6)
-    ax.yaxis.grid(False)
-    ax.xaxis.grid(True, color=GRID, linewidth=0.8)
+    fig, ax = _figure(height=2.6, grid="x")
     labels = list(reversed(summary.labels))
     minutes = np.array([summary.totals.seconds[label] for label in labels]) / 60
     bars = ax.barh(range(len(labels)), minutes, color=[colour(label) for label in labels], height=0.7)
