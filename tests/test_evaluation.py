@@ -14,6 +14,7 @@ from speech_emotion.bundle import ModelBundle, load_bundle, save_bundle
 from speech_emotion.cli import main
 from speech_emotion.corpora import read_corpus
 from speech_emotion.errors import SpeechEmotionError
+from speech_emotion.evaluation import loco
 from speech_emotion.evaluation.evaluate import check_normalization, evaluate
 from speech_emotion.evaluation.metrics import score
 from speech_emotion.evaluation.protocols import corpus_normalization, predict_labels
@@ -120,11 +121,16 @@ def test_evaluate_command(casia, tmp_path, capsys):
     assert main([*base, "--split=test", "--normalization=target-all"]) == 0
 
 
-def test_leave_one_corpus_out(casia, tmp_path, capsys, restore_threads):
+def _loco_args(casia, tmp_path):
+    """A two-fold leave-one-corpus-out of the small network, two batches per fold."""
     folder = make_folder(tmp_path / "mine", speakers=("ann", "ben", "cy", "di"), seconds=1.0)
     args = ["loco", f"--corpus=casia={casia.root}", f"--corpus=folder={folder}", f"--out={tmp_path / 'loco'}"]
     args += ["--config=small", "--steps=2", "--eval-every=1", "--batch-size=8", f"--cache={tmp_path / 'c'}"]
-    args += ["--workers=1", "--threads=1"]
+    return [*args, "--workers=1", "--threads=1"]
+
+
+def test_leave_one_corpus_out(casia, tmp_path, capsys, restore_threads):
+    args = _loco_args(casia, tmp_path)
     assert main(args) == 0
     assert "| casia | Mandarin Chinese | folder | unknown | 32 |" in capsys.readouterr().out
     results = json.loads((tmp_path / "loco" / "loco.json").read_text())
@@ -138,3 +144,25 @@ def test_leave_one_corpus_out(casia, tmp_path, capsys, restore_threads):
         assert 0.0 <= fold["ua_best_ua"] <= 1.0
     assert (tmp_path / "loco" / "loco.md").read_text().startswith("Leave-one-corpus-out")
     assert main([*args, "--resume"]) == 0  # finished folds are kept, not retrained
+
+
+def test_leave_one_corpus_out_keeps_finished_folds_when_a_later_one_fails(
+    casia, tmp_path, monkeypatch, restore_threads
+):
+    """Folds take hours at the reference size: a crash in one must not lose the scores of those before it."""
+    args = _loco_args(casia, tmp_path)
+    scored = []
+
+    def evaluate_then_fail(*a, **k):
+        if len(scored) == 2:  # both kept models of the first fold are scored; the second fold breaks
+            raise RuntimeError("the machine went away")
+        scored.append(a)
+        return real_evaluate(*a, **k)
+
+    real_evaluate = loco.evaluate
+    monkeypatch.setattr(loco, "evaluate", evaluate_then_fail)
+    with pytest.raises(RuntimeError):
+        main(args)
+    results = json.loads((tmp_path / "loco" / "loco.json").read_text())
+    assert [f["held_out"] for f in results["folds"]] == ["casia"]
+    assert "| casia |" in (tmp_path / "loco" / "loco.md").read_text()

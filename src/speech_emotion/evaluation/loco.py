@@ -49,7 +49,7 @@ def leave_one_corpus_out(
     resume: bool = False,
     progress: bool = True,
 ) -> list[FoldResult]:
-    """Train and score one fold per corpus; writes ``loco.json`` and ``loco.md`` into ``out_dir``.
+    """Train and score one fold per corpus; ``loco.json`` and ``loco.md`` in ``out_dir`` grow fold by fold.
 
     ``normalization`` defaults to :func:`default_normalization` of ``config``.
     """
@@ -86,7 +86,7 @@ def leave_one_corpus_out(
                 model=scores[BEST_UA].model_id,
             )
         )
-    write_results(results, out_dir, normalization)
+        write_results(results, out_dir, normalization)  # a finished fold's score survives a crash in the next
     return results
 
 
