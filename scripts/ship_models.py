@@ -1,12 +1,11 @@
 """Ship a training run's two kept models inside the package, with half-precision weights.
 
-    python scripts/ship_models.py RUN_DIR [--ua-sad-from RUN_DIR2] [--name combined4]
+    python scripts/ship_models.py RUN_DIR [--name combined4]
 
-Copies ``RUN_DIR/best-ua.pt`` and ``RUN_DIR/best-ua-sad.pt`` (or ``RUN_DIR2``'s, when another run kept the
-better one) to ``src/speech_emotion/models/NAME-ua.pt`` and ``NAME-ua-sad.pt``, where ``predict``, ``evaluate``
-and the monitor find them by name. Float16 weights halve the files (the reference network is 29 MB in
-float32, over the 16 MB a shipped bundle may take); they are turned back into float32 when loaded, and
-docs/MODEL_CARD.md shows what that changes in the validation scores.
+Copies ``RUN_DIR/best-ua.pt`` and ``RUN_DIR/best-ua-sad.pt`` to ``src/speech_emotion/models/NAME-ua.pt`` and
+``NAME-ua-sad.pt``, where ``predict``, ``evaluate`` and the monitor find them by name. Float16 weights halve
+the files (the reference network is 29 MB in float32, over the 16 MB a shipped bundle may take); they are
+turned back into float32 when loaded, and docs/MODEL_CARD.md shows what that changes in the validation scores.
 """
 
 from __future__ import annotations
@@ -23,12 +22,10 @@ KEPT = {"ua": "best-ua.pt", "ua-sad": "best-ua-sad.pt"}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="the training run's --out folder")
-    parser.add_argument("--ua-sad-from", type=Path, help="take best-ua-sad.pt from this run instead")
     parser.add_argument("--name", default="combined4", help="shipped names are NAME-ua and NAME-ua-sad")
     args = parser.parse_args()
     for selection, file in KEPT.items():
-        run = args.ua_sad_from if selection == "ua-sad" and args.ua_sad_from else args.run
-        bundle = load_bundle(run / file)
+        bundle = load_bundle(args.run / file)
         trained_as = bundle.model_id
         bundle.model_id = f"{args.name}-{selection}"
         bundle.metadata = {**bundle.metadata, "weights": "float16", "trained_as": trained_as}
