@@ -143,7 +143,26 @@ def test_leave_one_corpus_out(casia, tmp_path, capsys, restore_threads):
         assert set(bundle.normalization) == {*fold["trained_on"], "default"}  # nothing of the held-out corpus
         assert 0.0 <= fold["ua_best_ua"] <= 1.0
     assert (tmp_path / "loco" / "loco.md").read_text().startswith("Leave-one-corpus-out")
-    assert main([*args, "--resume"]) == 0  # finished folds are kept, not retrained
+
+
+def test_resumed_leave_one_corpus_out_rescores_only_folds_that_trained_further(
+    casia, tmp_path, monkeypatch, restore_threads
+):
+    """Scoring a reference-size fold costs minutes on a CPU: a resume that trains nothing must not repeat it."""
+    args = _loco_args(casia, tmp_path)
+    assert main(args) == 0
+    before = json.loads((tmp_path / "loco" / "loco.json").read_text())
+    scored = []
+    real_evaluate = loco.evaluate
+    monkeypatch.setattr(loco, "evaluate", lambda *a, **k: scored.append(a) or real_evaluate(*a, **k))
+    assert main([*args, "--resume"]) == 0
+    assert scored == [] and json.loads((tmp_path / "loco" / "loco.json").read_text()) == before
+    assert main([*args, "--resume", "--steps=3"]) == 0
+    after = json.loads((tmp_path / "loco" / "loco.json").read_text())
+    assert len(scored) == 4 and [f["steps"] for f in after["folds"]] == [3, 3]  # two models in each of two folds
+    (tmp_path / "loco" / "loco.json").write_text("{ cut short by a full disk")
+    assert main([*args, "--resume", "--steps=3"]) == 0  # an unreadable record only costs scoring again
+    assert len(scored) == 8 and json.loads((tmp_path / "loco" / "loco.json").read_text()) == after
 
 
 def test_leave_one_corpus_out_keeps_finished_folds_when_a_later_one_fails(

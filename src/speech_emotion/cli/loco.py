@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out", required=True, metavar="DIR", help="folds in DIR/without-NAME; the table in DIR/loco.md, DIR/loco.json"
     )
-    p.add_argument("--resume", action="store_true", help="continue interrupted folds; finished ones are kept")
+    p.add_argument("--resume", action="store_true", help="continue interrupted folds; finished ones keep their scores")
     p.add_argument(
         "--normalization",
         default=None,

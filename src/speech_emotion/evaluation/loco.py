@@ -10,9 +10,10 @@ with each of its speakers' own statistics for a model trained that way.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from speech_emotion.corpora.base import UNKNOWN_LANGUAGE, Corpus, CorpusError
@@ -20,7 +21,9 @@ from speech_emotion.evaluation.evaluate import evaluate
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.cache import FeatureCache
 from speech_emotion.training.config import TrainConfig
-from speech_emotion.training.trainer import BEST_UA, BEST_UA_SAD, CHECKPOINT, Trainer, prepare_data
+from speech_emotion.training.trainer import BEST_UA, BEST_UA_SAD, CHECKPOINT, Trainer, TrainResult, prepare_data
+
+log = logging.getLogger(__name__)
 
 RESULTS_JSON = "loco.json"
 RESULTS_MARKDOWN = "loco.md"
@@ -37,6 +40,7 @@ class FoldResult:
     ua_best_ua_sad: float
     valid_ua: float
     model: str
+    steps: int  # batches the fold was trained for: a resume that trains further must score it again
 
 
 def leave_one_corpus_out(
@@ -57,42 +61,74 @@ def leave_one_corpus_out(
     if len(corpora) < 2:
         raise CorpusError("--corpus", "leave-one-corpus-out needs at least two corpora")
     out_dir = Path(out_dir)
+    recorded = recorded_folds(out_dir, normalization) if resume else {}
     results = []
     for held_out in corpora:
         training = [c for c in corpora if c is not held_out]
         fold_dir = out_dir / f"without-{held_out.name}"
         trainer = Trainer(prepare_data(training, cache), config, fold_dir, device, progress=progress)
-        run = trainer.run(resume=resume and (fold_dir / CHECKPOINT).exists())
+        resumed = resume and (fold_dir / CHECKPOINT).exists()
+        run = trainer.run(resume=resumed)
         if run.interrupted:
             break
-        scores = {
-            name: evaluate(
-                EmotionRecognizer.load(fold_dir / name, device=device), [held_out], cache, "all", normalization
-            )
-            for name in (BEST_UA, BEST_UA_SAD)
-        }
-        languages = {c.language for c in training}
-        known = UNKNOWN_LANGUAGE not in {held_out.language, *languages}
-        results.append(
-            FoldResult(
-                held_out=held_out.name,
-                language=held_out.language,
-                trained_on=[c.name for c in training],
-                cross_language=held_out.language not in languages if known else None,
-                n_utterances=scores[BEST_UA].overall.n_utterances,
-                ua_best_ua=scores[BEST_UA].overall.ua,
-                ua_best_ua_sad=scores[BEST_UA_SAD].overall.ua,
-                valid_ua=run.best_ua,
-                model=scores[BEST_UA].model_id,
-            )
-        )
+        kept = recorded.get(held_out.name)
+        if resumed and kept and kept.steps == run.step and kept.trained_on == [c.name for c in training]:
+            results.append(kept)
+        else:
+            results.append(score_fold(held_out, training, run, cache, device, normalization))
         write_results(results, out_dir, normalization)  # a finished fold's score survives a crash in the next
     return results
+
+
+def score_fold(
+    held_out: Corpus,
+    training: Sequence[Corpus],
+    run: TrainResult,
+    cache: FeatureCache,
+    device: str,
+    normalization: str,
+) -> FoldResult:
+    """UA of the fold's two kept models on every utterance of the held-out corpus."""
+    scores = {
+        name: evaluate(
+            EmotionRecognizer.load(run.out_dir / name, device=device), [held_out], cache, "all", normalization
+        )
+        for name in (BEST_UA, BEST_UA_SAD)
+    }
+    languages = {c.language for c in training}
+    known = UNKNOWN_LANGUAGE not in {held_out.language, *languages}
+    return FoldResult(
+        held_out=held_out.name,
+        language=held_out.language,
+        trained_on=[c.name for c in training],
+        cross_language=held_out.language not in languages if known else None,
+        n_utterances=scores[BEST_UA].overall.n_utterances,
+        ua_best_ua=scores[BEST_UA].overall.ua,
+        ua_best_ua_sad=scores[BEST_UA_SAD].overall.ua,
+        valid_ua=run.best_ua,
+        model=scores[BEST_UA].model_id,
+        steps=run.step,
+    )
 
 
 def default_normalization(config: TrainConfig) -> str:
     """The held-out corpus's statistics that match training: its speakers' own, or its neutral speech."""
     return "speaker" if config.normalization == "speaker" else "target-neutral"
+
+
+def recorded_folds(out_dir: Path, normalization: str) -> dict[str, FoldResult]:
+    """The folds ``loco.json`` in ``out_dir`` holds, scored with ``normalization``, by held-out corpus."""
+    path = out_dir / RESULTS_JSON
+    if not path.exists():
+        return {}
+    try:
+        payload = json.loads(path.read_text())
+        folds = payload["folds"] if payload["normalization"] == normalization else []
+        names = {f.name for f in fields(FoldResult)}
+        return {f["held_out"]: FoldResult(**f) for f in folds if set(f) == names}  # an older file's: rescored
+    except (ValueError, KeyError, TypeError) as error:
+        log.warning("%s: unreadable (%s); its folds are scored again", path, error)
+        return {}
 
 
 def write_results(results: Sequence[FoldResult], out_dir: Path, normalization: str) -> None:
