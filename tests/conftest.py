@@ -33,8 +33,11 @@ def corpora_dir() -> Path:
     return root
 
 
-def make_test_bundle(path: Path, seed: int = 0, config: ACRNNConfig | None = None) -> Path:
-    """A small ACRNN with seeded random weights and plausible statistics, saved as a real bundle."""
+def make_test_bundle(
+    path: Path, seed: int = 0, config: ACRNNConfig | None = None, train_config: dict | None = None
+) -> Path:
+    """A small ACRNN with seeded random weights and plausible statistics, saved as a real bundle; ``train_config``
+    stands for the training settings a trained bundle records."""
     torch.manual_seed(seed)
     model = ACRNN(config or ACRNNConfig.small(len(LABELS))).eval()
     rng = np.random.default_rng(seed)
@@ -49,7 +52,7 @@ def make_test_bundle(path: Path, seed: int = 0, config: ACRNNConfig | None = Non
         state_dict=model.state_dict(),
         normalization={DEFAULT_STATS: stats, "testcorpus": stats},
         model_id="test-small",
-        metadata={"purpose": "tests"},
+        metadata={"purpose": "tests", **({"train_config": train_config} if train_config else {})},
     )
     save_bundle(bundle, path)
     return path

@@ -81,6 +81,12 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
         choices=TRAIN_NORMALIZATIONS,
         help="corpus: each corpus's neutral statistics (reference, default); speaker: each speaker's own speech",
     )
+    p.add_argument(
+        "--trim-silence",
+        action="store_true",
+        help="cut each file to its speech with the monitor's VAD before features, for training and scoring "
+        "(the reference kept leading and trailing silence)",
+    )
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument(
         "--threads",
@@ -102,6 +108,7 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         freq_mask_bands=args.freq_mask_bands,
         mixup=args.mixup,
         normalization=args.train_normalization,
+        trim_silence=args.trim_silence or None,
         steps=args.steps,
         learning_rate=args.lr,
         batch_size=args.batch_size,

@@ -10,7 +10,7 @@ from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.corpora import read_corpora
 from speech_emotion.corpora.base import SPLIT_CHOICES
-from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, trained_normalization
+from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, trained_normalization, trained_on_trimmed
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.cache import FeatureCache
 
@@ -30,6 +30,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "neutral speech (cross-corpus protocol); target-all: all its speech; speaker: each speaker's speech "
         "(default: speaker for a model trained with --train-normalization speaker, else model)",
     )
+    p.add_argument(
+        "--trim-silence",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="cut each file to its speech with the monitor's VAD first (default: as the model was trained)",
+    )
     p.add_argument("--pooling", default="max", choices=["max", "mean"], help="utterance score from window scores")
     p.add_argument("--json", default=None, metavar="OUT", help="also write the scores as JSON to this file")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -43,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     corpora = read_corpora(args.corpora, args.excited_as_happy)
     trained_per_speaker = trained_normalization(recognizer.bundle) == "speaker"
     normalization = args.normalization or ("speaker" if trained_per_speaker else "model")
-    report = evaluate(recognizer, corpora, FeatureCache(args.cache, args.workers), args.split, normalization)
+    trim = trained_on_trimmed(recognizer.bundle) if args.trim_silence is None else args.trim_silence
+    report = evaluate(recognizer, corpora, FeatureCache(args.cache, args.workers, trim=trim), args.split, normalization)
     print(format_report(report))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -43,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     )
 
     corpora = read_corpora(args.corpora, args.excited_as_happy)
-    cache = FeatureCache(args.cache, args.workers)
     config = training_config(args)
+    cache = FeatureCache(args.cache, args.workers, trim=config.trim_silence)
     normalization = args.normalization or default_normalization(config)
     results = leave_one_corpus_out(corpora, config, args.out, cache, args.device, normalization, args.resume)
     print(format_table(results, normalization))

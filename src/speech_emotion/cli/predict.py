@@ -9,7 +9,9 @@ import sys
 from speech_emotion.audio import DEFAULT_MAX_SECONDS, load_audio
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import AudioError
+from speech_emotion.evaluation.protocols import trained_on_trimmed
 from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.trimming import trim_to_speech
 
 NAME = "predict"
 HELP = "recognise the emotion of audio files (one line each, or --json)"
@@ -31,10 +33,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
+    trim = trained_on_trimmed(recognizer.bundle)  # score files as the model's training files were cut
     results, failed = [], 0
     for path in args.files:
         try:
-            prediction = recognizer.predict(load_audio(path, max_seconds=args.max_seconds))
+            audio = load_audio(path, max_seconds=args.max_seconds)
+            prediction = recognizer.predict(trim_to_speech(audio) if trim else audio)
         except AudioError as e:
             print(f"error: {e}", file=sys.stderr)
             failed += 1

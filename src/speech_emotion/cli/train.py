@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = training_config(args)
     corpora = read_corpora(args.corpora, args.excited_as_happy)
-    data = prepare_data(corpora, FeatureCache(args.cache, args.workers))
+    data = prepare_data(corpora, FeatureCache(args.cache, args.workers, trim=config.trim_silence))
     result = Trainer(data, config, args.out, device=args.device, name=args.name).run(resume=args.resume)
     if data.unreadable:
         print(f"{len(data.unreadable)} unreadable files skipped")

@@ -30,6 +30,11 @@ def trained_normalization(bundle: ModelBundle) -> str:
     return bundle.metadata.get("train_config", {}).get("normalization", "corpus")
 
 
+def trained_on_trimmed(bundle: ModelBundle) -> bool:
+    """Whether the bundle's training files were cut to their speech (``--trim-silence``)."""
+    return bundle.metadata.get("train_config", {}).get("trim_silence", False)
+
+
 def corpus_normalization(mode: str, bundle: ModelBundle, corpus: str, examples: Sequence[Example]) -> list[NormStats]:
     """The statistics for each of one corpus's ``examples`` under normalisation ``mode``."""
     if mode == "model":

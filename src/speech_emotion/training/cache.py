@@ -1,7 +1,8 @@
 """Features extracted once and kept on disk, keyed by the file's content and the feature settings.
 
 A cache entry is ``<root>/<settings key>/<ab>/<sha256 of the file>.npy``: renaming or moving a corpus keeps
-its cache, editing a file or changing the feature definition (see :data:`FEATURE_SETTINGS`) misses it. Files
+its cache, editing a file or changing the feature definition (see :data:`FEATURE_SETTINGS`; trimming the
+files to their speech, :mod:`speech_emotion.trimming`, is part of it) misses it. Files
 not yet cached are decoded and featurised in worker processes (one thread each) with a progress bar; a file
 that cannot be read is reported with its path and reason, skipped, and counted, so one bad file never stops
 a run. Entries are written atomically, so an interrupted run leaves no half-written feature file behind.
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from speech_emotion import features
+from speech_emotion import features, trimming
 from speech_emotion.audio import SAMPLE_RATE, load_audio
 from speech_emotion.corpora.base import Unreadable
 from speech_emotion.errors import AudioError
@@ -52,8 +53,9 @@ def default_cache_dir() -> Path:
     return Path(base) / "speech-emotion" / "features"
 
 
-def settings_key() -> str:
-    return hashlib.sha256(json.dumps(FEATURE_SETTINGS, sort_keys=True).encode()).hexdigest()[:16]
+def settings_key(trim: bool = False) -> str:
+    settings = {**FEATURE_SETTINGS, "trim": trimming.TRIM_SETTINGS} if trim else FEATURE_SETTINGS
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -66,8 +68,17 @@ class FeatureSet:
 
 
 class FeatureCache:
-    def __init__(self, root: str | os.PathLike | None = None, workers: int | None = None, progress: bool = True):
-        self.root = Path(root or default_cache_dir()) / settings_key()
+    """Features of files; of their speech alone (cut as the monitor cuts it) with ``trim``."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike | None = None,
+        workers: int | None = None,
+        progress: bool = True,
+        trim: bool = False,
+    ):
+        self.trim = trim
+        self.root = Path(root or default_cache_dir()) / settings_key(trim)
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.progress = progress
 
@@ -93,7 +104,7 @@ class FeatureCache:
                     result.features[path] = np.load(entry)
                     continue
                 except (OSError, ValueError, EOFError):  # a damaged cache entry: extract the file again
-                    reason = extract_to(str(path), str(entry))
+                    reason = extract_to(str(path), str(entry), self.trim)
                     if reason is None:
                         result.features[path] = np.load(entry)
                         continue
@@ -106,7 +117,7 @@ class FeatureCache:
 
     def _extract(self, missing: dict[Path, Path]):
         """Extract ``{entry: path}``; yields ``(entry, reason)`` for each file that could not be read."""
-        jobs = [(str(path), str(entry)) for entry, path in missing.items()]
+        jobs = [(str(path), str(entry), self.trim) for entry, path in missing.items()]
         bar = tqdm(total=len(jobs), desc="extracting features", unit="file", disable=not self.progress or not jobs)
         with bar:
             if self.workers == 1 or len(jobs) < POOL_MIN_FILES:
@@ -122,7 +133,7 @@ class FeatureCache:
 
     @staticmethod
     def _report(jobs, outcomes, bar):
-        for (_, entry), reason in zip(jobs, outcomes, strict=True):
+        for (_, entry, _), reason in zip(jobs, outcomes, strict=True):
             bar.update()
             if reason is not None:
                 yield Path(entry), reason
@@ -149,10 +160,12 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def extract_to(path: str, entry: str) -> str | None:
-    """Decode ``path``, write its features to ``entry`` atomically; the reason if it cannot be read."""
+def extract_to(path: str, entry: str, trim: bool = False) -> str | None:
+    """Decode ``path`` (cut to its speech with ``trim``), write its features to ``entry`` atomically; the reason
+    if it cannot be read."""
     try:
-        feats = features.log_mel_3d(load_audio(path))
+        audio = load_audio(path)
+        feats = features.log_mel_3d(trimming.trim_to_speech(audio) if trim else audio)
     except AudioError as e:
         return e.reason
     target = Path(entry)

@@ -39,6 +39,7 @@ class TrainConfig:
     freq_mask_bands: int = 8
     mixup: float = 0.0  # Beta(alpha, alpha) mixing of window pairs within a batch; 0: off
     normalization: str = "corpus"  # corpus: per-corpus neutral statistics (reference); speaker: each speaker's own
+    trim_silence: bool = False  # cut each file to its speech with the monitor's VAD (the reference kept it whole)
 
     def __post_init__(self):
         if self.normalization not in TRAIN_NORMALIZATIONS:

@@ -78,6 +78,7 @@ class TrainingData:
     valid: list[Example]
     unreadable: list[Unreadable]
     labels: list[str] = field(default_factory=lambda: list(LABELS))
+    trimmed: bool = False  # features of the files' speech alone (a FeatureCache with trim)
 
 
 def prepare_data(corpora: Sequence[Corpus], cache: FeatureCache) -> TrainingData:
@@ -90,7 +91,7 @@ def prepare_data(corpora: Sequence[Corpus], cache: FeatureCache) -> TrainingData
         raise TrainingError(", ".join(c.name for c in corpora), "no readable training utterances")
     if not valid:
         raise TrainingError(", ".join(c.name for c in corpora), "no readable validation utterances")
-    return TrainingData(list(corpora), train, valid, features.unreadable)
+    return TrainingData(list(corpora), train, valid, features.unreadable, trimmed=cache.trim)
 
 
 @dataclass
@@ -139,6 +140,8 @@ class Trainer:
         name: str | None = None,
         progress: bool = True,
     ):
+        if data.trimmed != config.trim_silence:
+            raise ValueError(f"trim_silence is {config.trim_silence}, the features were read with trim={data.trimmed}")
         self.data = data
         self.config = config
         self.out_dir = Path(out_dir)

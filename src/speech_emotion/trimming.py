@@ -1,0 +1,52 @@
+"""Cut a recording down to its speech, the way the monitor's segmenter cuts live audio.
+
+Acted corpora differ in how much silence surrounds each utterance: about half of RAVDESS's audio is near
+silence, almost none of URDU's. The reference's z-score with a corpus's neutral statistics then divides
+RAVDESS speech by a standard deviation that the silence doubles, and its first and last 3 s windows start
+and end in silence, while the monitor hands the recogniser utterances that its VAD has cut with
+``padding_s`` either side. Trimming every training and evaluation file with the same VAD (``--trim-silence``)
+removes that mismatch; docs/training.md has the measurements.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+
+from speech_emotion.audio import SAMPLE_RATE
+from speech_emotion.monitor.vad import VadConfig
+
+# What a trimmed feature cache depends on (part of its key) and what the monitor's default segmenter does.
+TRIM_SETTINGS = {"vad": "silero", "threshold": VadConfig.threshold, "padding_s": VadConfig.padding_s}
+
+
+@functools.cache
+def _silero_model():
+    threads = torch.get_num_threads()
+    from silero_vad import load_silero_vad  # importing it sets this thread to one torch thread
+
+    torch.set_num_threads(threads)
+    return load_silero_vad()
+
+
+def speech_bounds(audio: np.ndarray) -> tuple[int, int] | None:
+    """First and last sample (exclusive) of the speech in ``audio``, padded as the monitor pads; None if none."""
+    from silero_vad import get_speech_timestamps
+
+    spans = get_speech_timestamps(
+        torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)),
+        _silero_model(),
+        threshold=TRIM_SETTINGS["threshold"],
+        sampling_rate=SAMPLE_RATE,
+        speech_pad_ms=round(TRIM_SETTINGS["padding_s"] * 1000),
+    )
+    return (spans[0]["start"], spans[-1]["end"]) if spans else None
+
+
+def trim_to_speech(audio: np.ndarray) -> np.ndarray:
+    """``audio`` from its first speech to its last; all of it where the VAD finds none (a labelled corpus file
+    is speech, however quiet, so nothing is dropped)."""
+    bounds = speech_bounds(audio)
+    return audio if bounds is None else audio[bounds[0] : bounds[1]]
