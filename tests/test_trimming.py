@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -97,3 +98,13 @@ def test_training_refuses_features_read_otherwise_than_its_settings(tmp_path, re
     data = prepare_data([corpus], FeatureCache(tmp_path / "cache", workers=1, progress=False))
     with pytest.raises(ValueError, match="trim_silence is True, the features were read with trim=False"):
         Trainer(data, TrainConfig.named("small").with_overrides(trim_silence=True), tmp_path / "run")
+
+
+def test_corpus_silence_script_reports_each_corpus(tmp_path):
+    casia = make_casia(tmp_path / "casia", per_emotion=1, seconds=1.0)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "corpus_silence.py"
+    cmd = [sys.executable, str(script), f"--corpus=casia={casia}", f"--cache={tmp_path / 'cache'}", "--workers=1"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    row = result.stdout.splitlines()[-1].split(" | ")
+    assert row[0] == "| casia" and row[1] == "16" and 0.0 < float(row[2]) <= 1.0
