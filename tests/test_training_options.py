@@ -152,6 +152,7 @@ def test_new_fields_at_default_keep_the_original_fingerprint(data, tmp_path):
     config = TrainConfig(bf16=True, steps=1234)
     assert json.dumps(config.fingerprint_settings()) == json.dumps(original)
     assert config.with_overrides(mixup=0.2).fingerprint_settings() == original | {"mixup": 0.2}
+    assert config.with_overrides(trim_silence=True).fingerprint_settings() == original | {"trim_silence": True}
     assert config.with_overrides(normalization="speaker").fingerprint_settings()["normalization"] == "speaker"
     small = TrainConfig.named("small").with_overrides(batch_size=8)
     trainer = Trainer(data, small, tmp_path, progress=False)
@@ -175,6 +176,7 @@ def test_command_line_options():
     assert parse("--config=small") == TrainConfig.named("small")
     config = parse("--specaugment", "--mixup=0.2", "--train-normalization=speaker")
     assert (config.time_masks, config.freq_masks, config.mixup, config.normalization) == (2, 2, 0.2, "speaker")
+    assert parse("--trim-silence").trim_silence and not parse().trim_silence
     config = parse("--specaugment", "--freq-masks=0", "--time-masks=3", "--time-mask-frames=20")
     assert (config.time_masks, config.time_mask_frames, config.freq_masks) == (3, 20, 0)
     with pytest.raises(SystemExit):
