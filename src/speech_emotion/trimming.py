@@ -16,19 +16,13 @@ import numpy as np
 import torch
 
 from speech_emotion.audio import SAMPLE_RATE
-from speech_emotion.monitor.vad import VadConfig
+from speech_emotion.monitor.vad import VadConfig, load_silero_model
 
 # What a trimmed feature cache depends on (part of its key) and what the monitor's default segmenter does.
 TRIM_SETTINGS = {"vad": "silero", "threshold": VadConfig.threshold, "padding_s": VadConfig.padding_s}
 
 
-@functools.cache
-def _silero_model():
-    threads = torch.get_num_threads()
-    from silero_vad import load_silero_vad  # importing it sets this thread to one torch thread
-
-    torch.set_num_threads(threads)
-    return load_silero_vad()
+_silero_model = functools.cache(load_silero_model)  # one per process: get_speech_timestamps resets its state
 
 
 def speech_bounds(audio: np.ndarray) -> tuple[int, int] | None:

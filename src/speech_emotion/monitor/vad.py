@@ -74,12 +74,8 @@ class SileroDetector:
     def __init__(self, threshold: float = 0.5):
         import torch
 
-        threads = torch.get_num_threads()
-        from silero_vad import load_silero_vad  # importing it sets this thread to one torch thread
-
-        torch.set_num_threads(threads)
         self._torch = torch
-        self._model = load_silero_vad()
+        self._model = load_silero_model()
         self._single_threaded = threading.local()
         self.threshold = threshold
         self._speaking = False
@@ -96,6 +92,17 @@ class SileroDetector:
     def reset(self) -> None:
         self._model.reset_states()
         self._speaking = False
+
+
+def load_silero_model():
+    """Silero VAD's packaged model, leaving this thread's PyTorch thread count as it was."""
+    import torch
+
+    threads = torch.get_num_threads()
+    from silero_vad import load_silero_vad  # importing it sets this thread to one torch thread
+
+    torch.set_num_threads(threads)
+    return load_silero_vad()
 
 
 @dataclass(frozen=True)
