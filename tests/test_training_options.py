@@ -1,12 +1,14 @@
 """The training options beyond the reference recipe: SpecAugment-style masking, mixup, per-speaker
-normalisation; their command-line options; and that with all of them off a run is the reference's (same
-resume fingerprint as before they existed)."""
+normalisation, learning-rate schedules; their command-line options; and that with all of them off a run is the
+reference's (same resume fingerprint as before they existed)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
+import math
 
 import numpy as np
 import pytest
@@ -18,11 +20,13 @@ from speech_emotion.corpora import read_corpus
 from speech_emotion.evaluation.loco import default_normalization
 from speech_emotion.evaluation.protocols import corpus_normalization, trained_normalization
 from speech_emotion.normalization import fit_stats
+from speech_emotion.training import trainer as trainer_module
 from speech_emotion.training.augment import Augmentation
 from speech_emotion.training.cache import FeatureCache
 from speech_emotion.training.config import TrainConfig
 from speech_emotion.training.dataset import fit_normalization
-from speech_emotion.training.trainer import BEST_UA, CHECKPOINT, Trainer, prepare_data
+from speech_emotion.training.schedule import LearningRateSchedule
+from speech_emotion.training.trainer import BEST_UA, CHECKPOINT, Trainer, TrainingError, prepare_data
 from synthetic_corpora import make_folder
 
 SPEAKERS = ("alice", "bob", "carol", "dave", "erin")  # hashed split: three train, one valid, one test
@@ -121,17 +125,76 @@ def metrics(run) -> list[dict]:
 
 def test_a_resumed_run_with_every_option_equals_an_uninterrupted_one(data, tmp_path):
     config = TrainConfig.named("small").with_overrides(
-        steps=8, eval_every=2, batch_size=8, time_masks=2, freq_masks=2, mixup=0.3, normalization="speaker"
+        steps=8, eval_every=1, batch_size=8, time_masks=2, freq_masks=2, mixup=0.3, normalization="speaker"
     )
+    config = config.with_overrides(lr_schedule="plateau", lr_patience=0, lr_factor=0.5)
     Trainer(data, config, tmp_path / "straight", progress=False).run()
     Trainer(data, config.with_overrides(steps=4), tmp_path / "resumed", progress=False).run()
     Trainer(data, config, tmp_path / "resumed", progress=False).run(resume=True)
     assert metrics(tmp_path / "straight") == metrics(tmp_path / "resumed")
+    rates = [float(row["learning_rate"]) for row in metrics(tmp_path / "straight")]
+    assert rates[-1] < rates[0]  # the schedule's state came through the resume
     final = [torch.load(tmp_path / run / CHECKPOINT, weights_only=True)["model"] for run in ("straight", "resumed")]
     assert all(torch.equal(final[0][k], final[1][k]) for k in final[0])
     plain = Trainer(data, config.with_overrides(mixup=0.0), tmp_path / "plain", progress=False)
     plain.run()
     assert metrics(tmp_path / "plain") != metrics(tmp_path / "straight")  # the options do change training
+
+
+# --- learning-rate schedules ---
+
+
+def test_plateau_lowers_the_rate_once_validation_ua_has_stalled_for_longer_than_the_patience():
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    schedule = LearningRateSchedule(optimizer, TrainConfig(lr_schedule="plateau", lr_patience=2, lr_factor=0.5))
+    rates = []
+    for ua in (0.4, 0.5, 0.5, 0.45, 0.45, 0.6, 0.3, 0.3, 0.3):
+        schedule.after_batch()  # batches leave a plateau schedule alone
+        schedule.after_validation(ua)
+        rates.append(schedule.rate)
+    assert rates == [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25]  # a tie is no gain
+    constant = LearningRateSchedule(optimizer, TrainConfig())
+    for _ in range(3):
+        constant.after_batch()
+        constant.after_validation(0.0)
+    assert constant.rate == 0.25 and constant.state_dict() == {}
+
+
+def test_a_plateau_run_lowers_its_rate_after_each_validation_without_a_better_ua(data, tmp_path):
+    config = TrainConfig.named("small").with_overrides(
+        steps=10, eval_every=1, batch_size=8, lr_schedule="plateau", lr_patience=0, lr_factor=0.5
+    )
+    Trainer(data, config, tmp_path / "run", progress=False).run()
+    rows = metrics(tmp_path / "run")
+    rate, best, expected = config.learning_rate, -1.0, []
+    for row in rows:
+        expected.append(rate)  # the rate the batches before this validation trained at
+        ua = float(row["valid_ua"])
+        rate, best = (rate, ua) if ua > best else (rate * 0.5, best)
+    assert [float(row["learning_rate"]) for row in rows] == pytest.approx(expected)
+    assert expected[-1] < expected[0]
+
+
+def test_cosine_decays_to_zero_at_the_last_batch_and_resumes_on_the_same_curve(data, tmp_path, monkeypatch):
+    config = TrainConfig.named("small").with_overrides(steps=8, eval_every=2, batch_size=8, lr_schedule="cosine")
+    Trainer(data, config, tmp_path / "straight", progress=False).run()
+    rates = [float(row["learning_rate"]) for row in metrics(tmp_path / "straight")]
+    expected = [config.learning_rate * (1 + math.cos(math.pi * step / 8)) / 2 for step in (2, 4, 6, 8)]
+    assert rates == pytest.approx(expected, abs=1e-12)
+
+    calls = []
+
+    @contextlib.contextmanager
+    def stop_after_three_batches():
+        yield lambda: calls.append(1) or len(calls) >= 3
+
+    monkeypatch.setattr(trainer_module, "_stop_requests", stop_after_three_batches)
+    assert Trainer(data, config, tmp_path / "stopped", progress=False).run().interrupted
+    monkeypatch.undo()
+    with pytest.raises(TrainingError, match="not with a cosine --lr-schedule"):
+        Trainer(data, config.with_overrides(steps=12), tmp_path / "stopped", progress=False).run(resume=True)
+    Trainer(data, config, tmp_path / "stopped", progress=False).run(resume=True)
+    assert metrics(tmp_path / "stopped") == metrics(tmp_path / "straight")
 
 
 # --- compatibility: new fields at their defaults leave the resume fingerprint as it was ---
@@ -154,11 +217,22 @@ def test_new_fields_at_default_keep_the_original_fingerprint(data, tmp_path):
     assert config.with_overrides(mixup=0.2).fingerprint_settings() == original | {"mixup": 0.2}
     assert config.with_overrides(trim_silence=True).fingerprint_settings() == original | {"trim_silence": True}
     assert config.with_overrides(normalization="speaker").fingerprint_settings()["normalization"] == "speaker"
+    plateau = config.with_overrides(lr_schedule="plateau").fingerprint_settings()
+    assert plateau == original | {"lr_schedule": "plateau"}  # its patience and factor at their defaults
+    assert config.with_overrides(lr_schedule="cosine").fingerprint_settings()["steps"] == 1234
     small = TrainConfig.named("small").with_overrides(batch_size=8)
     trainer = Trainer(data, small, tmp_path, progress=False)
     fingerprint = trainer._fingerprint()
     assert Trainer(data, small.with_overrides(steps=5), tmp_path, progress=False)._fingerprint() == fingerprint
-    for changed in ({"time_masks": 1}, {"freq_mask_bands": 4}, {"mixup": 0.1}, {"normalization": "speaker"}):
+    changes = (
+        {"time_masks": 1},
+        {"freq_mask_bands": 4},
+        {"mixup": 0.1},
+        {"normalization": "speaker"},
+        {"lr_schedule": "plateau"},
+        {"lr_patience": 2},
+    )
+    for changed in changes:
         assert Trainer(data, small.with_overrides(**changed), tmp_path, progress=False)._fingerprint() != fingerprint
 
 
@@ -179,9 +253,15 @@ def test_command_line_options():
     assert parse("--trim-silence").trim_silence and not parse().trim_silence
     config = parse("--specaugment", "--freq-masks=0", "--time-masks=3", "--time-mask-frames=20")
     assert (config.time_masks, config.time_mask_frames, config.freq_masks) == (3, 20, 0)
-    with pytest.raises(SystemExit):
-        parse("--mixup=-1")
+    config = parse("--lr-schedule=plateau", "--lr-patience=2", "--lr-factor=0.5")
+    assert (config.lr_schedule, config.lr_patience, config.lr_factor) == ("plateau", 2, 0.5)
+    assert parse("--lr-schedule=cosine").lr_schedule == "cosine" and parse().lr_schedule == "constant"
+    for bad in ("--mixup=-1", "--lr-schedule=step", "--lr-factor=1", "--lr-factor=0", "--lr-patience=-1"):
+        with pytest.raises(SystemExit):
+            parse(bad)
     with pytest.raises(SystemExit):
         parse("--train-normalization=utterance")
     with pytest.raises(ValueError, match="normalization must be one of corpus, speaker"):
         TrainConfig(normalization="utterance")
+    with pytest.raises(ValueError, match="lr_schedule must be one of constant, cosine, plateau"):
+        TrainConfig(lr_schedule="step")

@@ -8,7 +8,7 @@ import torch
 
 from speech_emotion.corpora import CORPUS_NAMES, CorpusError, parse_corpus_spec
 from speech_emotion.training.cache import default_cache_dir
-from speech_emotion.training.config import SPECAUGMENT_MASKS, TRAIN_NORMALIZATIONS, TrainConfig
+from speech_emotion.training.config import LR_SCHEDULES, SPECAUGMENT_MASKS, TRAIN_NORMALIZATIONS, TrainConfig
 
 
 def corpus_spec(text: str):
@@ -49,6 +49,22 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--steps", type=positive_int, default=None, help="training batches in all (preset's default)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (preset's default)")
+    p.add_argument(
+        "--lr-schedule",
+        default=None,
+        choices=LR_SCHEDULES,
+        help="constant (reference, default); cosine: down to zero at the last batch; plateau: lowered when "
+        "validation UA stalls",
+    )
+    p.add_argument(
+        "--lr-patience",
+        type=non_negative_int,
+        default=None,
+        help="plateau: validations without a better UA before the rate is lowered (default 4)",
+    )
+    p.add_argument(
+        "--lr-factor", type=fraction, default=None, help="plateau: the rate is multiplied by this (default 0.1)"
+    )
     p.add_argument("--batch-size", type=positive_int, default=None, help="windows per batch (default 60)")
     p.add_argument("--eval-every", type=positive_int, default=None, help="batches between validations/checkpoints")
     p.add_argument(
@@ -111,6 +127,9 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         trim_silence=args.trim_silence or None,
         steps=args.steps,
         learning_rate=args.lr,
+        lr_schedule=args.lr_schedule,
+        lr_patience=args.lr_patience,
+        lr_factor=args.lr_factor,
         batch_size=args.batch_size,
         eval_every=args.eval_every,
         hop=args.hop,
@@ -137,4 +156,11 @@ def non_negative_float(text: str) -> float:
     value = float(text)
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"{text} is not a number of zero or more")
+    return value
+
+
+def fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} does not lie between 0 and 1")
     return value

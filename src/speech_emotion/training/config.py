@@ -1,9 +1,9 @@
 """Training settings, with the two presets ``reference`` (the published network) and ``small`` (tests, CPU).
 
 The reference trained with Adam at a learning rate of 1e-5 for about 2000 batches of 60. The default here is
-:data:`REFERENCE_LEARNING_RATE`; docs/training.md records the runs behind that choice. The augmentation and
-normalisation options (masking, mixup, per-speaker statistics) are off by default, which is the reference recipe;
-docs/training.md compares them.
+:data:`REFERENCE_LEARNING_RATE`; docs/training.md records the runs behind that choice. The augmentation,
+normalisation and schedule options (masking, mixup, per-speaker statistics, a decaying learning rate) are off by
+default, which is the reference recipe; docs/training.md compares them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from speech_emotion.model import ACRNNConfig
 REFERENCE_LEARNING_RATE = 1e-4
 SMALL_LEARNING_RATE = 1e-3
 TRAIN_NORMALIZATIONS = ("corpus", "speaker")
+LR_SCHEDULES = ("constant", "cosine", "plateau")
 SPECAUGMENT_MASKS = 2  # time masks and frequency masks per window with --specaugment
 
 # The settings of the first training checkpoints; fields added later leave a resume fingerprint unchanged while
@@ -40,11 +41,18 @@ class TrainConfig:
     mixup: float = 0.0  # Beta(alpha, alpha) mixing of window pairs within a batch; 0: off
     normalization: str = "corpus"  # corpus: per-corpus neutral statistics (reference); speaker: each speaker's own
     trim_silence: bool = False  # cut each file to its speech with the monitor's VAD (the reference kept it whole)
+    lr_schedule: str = "constant"  # constant (reference), cosine (to zero at the last batch), plateau (see below)
+    lr_patience: int = 4  # plateau: validations without a better UA before the rate is lowered
+    lr_factor: float = 0.1  # plateau: what the rate is multiplied by each time
 
     def __post_init__(self):
         if self.normalization not in TRAIN_NORMALIZATIONS:
             choices = ", ".join(TRAIN_NORMALIZATIONS)
             raise ValueError(f"normalization must be one of {choices}, not {self.normalization!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
+        if self.lr_patience < 0 or not 0 < self.lr_factor < 1:
+            raise ValueError("lr_patience must not be negative and lr_factor must lie between 0 and 1")
         if min(self.time_masks, self.freq_masks, self.time_mask_frames, self.freq_mask_bands) < 0 or self.mixup < 0:
             raise ValueError("mask counts, mask widths and mixup must not be negative")
 
@@ -69,10 +77,13 @@ class TrainConfig:
         return asdict(self)
 
     def fingerprint_settings(self) -> dict:
-        """The settings a resumed run must share: all but ``steps``, less later fields left at their default."""
+        """The settings a resumed run must share, less later fields left at their default.
+
+        ``steps`` may change (a run can be lengthened), except under a cosine schedule, whose curve it sets.
+        """
         defaults = TrainConfig()
         return {
-            f.name: None if f.name == "steps" else getattr(self, f.name)
+            f.name: None if f.name == "steps" and self.lr_schedule != "cosine" else getattr(self, f.name)
             for f in fields(self)
             if f.name in _ORIGINAL_FIELDS or getattr(self, f.name) != getattr(defaults, f.name)
         }

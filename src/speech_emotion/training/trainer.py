@@ -5,10 +5,11 @@ speech (all windows of each utterance, pooled), and two bundles are kept: the be
 UA x sad recall (the reference's pick for a monitor that must not miss sadness). Ties go to the later model,
 as in the reference. Metrics go to ``metrics.csv`` and TensorBoard.
 
-A run is resumable: ``checkpoint.pt`` holds the weights, the optimiser, the random state, the step and the
-running sums, and batches depend only on the seed and the batch number (see :mod:`.sampler`), so a resumed
-run ends with the same weights and metrics as one that never stopped. Ctrl-C (or SIGTERM) finishes the
-current batch, saves a checkpoint and stops; a hard kill loses at most the batches since the last validation.
+A run is resumable: ``checkpoint.pt`` holds the weights, the optimiser, the learning-rate schedule, the random
+state, the step and the running sums, and batches depend only on the seed and the batch number (see
+:mod:`.sampler`), so a resumed run ends with the same weights and metrics as one that never stopped. Ctrl-C (or
+SIGTERM) finishes the current batch, saves a checkpoint and stops; a hard kill loses at most the batches since
+the last validation.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from speech_emotion.training.dataset import (
     speaker_normalization,
 )
 from speech_emotion.training.sampler import BalancedSampler
+from speech_emotion.training.schedule import LearningRateSchedule
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +171,8 @@ class Trainer:
         torch.manual_seed(self.config.seed)
         model = ACRNN(self.network).to(self.device)
         optimizer = torch.optim.Adam(model.parameters(), lr=self.config.learning_rate)
-        progress = self._load_checkpoint(checkpoint, model, optimizer) if resume else _Progress()
+        schedule = LearningRateSchedule(optimizer, self.config)
+        progress = self._load_checkpoint(checkpoint, model, optimizer, schedule) if resume else _Progress()
         metrics = _MetricsLog(self.out_dir / METRICS, self.labels, keep_until=progress.step)
         writer = SummaryWriter(str(self.out_dir / TENSORBOARD), purge_step=progress.step + 1 if resume else None)
         interrupted = False
@@ -181,6 +184,7 @@ class Trainer:
                 if self.augment.enabled:
                     x, y = self.augment(x, y, len(self.labels), progress.step)
                 loss, correct = train_step(model, optimizer, x, y, self.config.bf16)
+                schedule.after_batch()
                 progress.step += 1
                 progress.loss_sum += loss
                 progress.correct += correct
@@ -190,13 +194,14 @@ class Trainer:
                 bar.update()
                 saved = False
                 if progress.step % self.config.eval_every == 0 or progress.step == self.config.steps:
-                    self._validate(model, progress, metrics, writer)
+                    self._validate(model, progress, metrics, writer, learning_rate=schedule.rate)
+                    schedule.after_validation(metrics.last["valid_ua"])
                     bar.set_postfix(loss=f"{metrics.last['train_loss']:.3f}", ua=f"{metrics.last['valid_ua']:.3f}")
-                    self._save_checkpoint(checkpoint, model, optimizer, progress)
+                    self._save_checkpoint(checkpoint, model, optimizer, schedule, progress)
                     saved = True
                 if stop_requested() and progress.step < self.config.steps:
                     if not saved:
-                        self._save_checkpoint(checkpoint, model, optimizer, progress)
+                        self._save_checkpoint(checkpoint, model, optimizer, schedule, progress)
                     interrupted = True
                     break
         return TrainResult(
@@ -240,7 +245,9 @@ class Trainer:
             },
         )
 
-    def _validate(self, model: ACRNN, progress: _Progress, metrics: _MetricsLog, writer: SummaryWriter) -> None:
+    def _validate(
+        self, model: ACRNN, progress: _Progress, metrics: _MetricsLog, writer: SummaryWriter, learning_rate: float
+    ) -> None:
         scores = self.validate(model)
         sad_recall = scores.per_class[_SAD]["recall"] if _SAD in scores.per_class else 0.0
         ua_sad = scores.ua * sad_recall
@@ -253,12 +260,12 @@ class Trainer:
             "valid_macro_f1": scores.macro_f1,
             **{f"valid_recall_{label}": scores.per_class[label]["recall"] for label in self.labels},
             "valid_ua_x_sad": ua_sad,
-            "learning_rate": self.config.learning_rate,
+            "learning_rate": learning_rate,
             "elapsed_s": progress.elapsed_s,
         }
         metrics.append(row)
         for key, value in row.items():
-            if key.startswith(("train_", "valid_")):
+            if key.startswith(("train_", "valid_", "learning_")):
                 writer.add_scalar(key.replace("_", "/", 1), value, progress.step)
         validation = {"step": progress.step, "valid_ua": scores.ua, "valid_sad_recall": sad_recall}
         if scores.ua >= progress.best_ua:
@@ -281,13 +288,21 @@ class Trainer:
         text = json.dumps({"settings": settings, "labels": self.labels, "items": items})
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def _save_checkpoint(self, path: Path, model: ACRNN, optimizer: torch.optim.Optimizer, progress: _Progress) -> None:
+    def _save_checkpoint(
+        self,
+        path: Path,
+        model: ACRNN,
+        optimizer: torch.optim.Optimizer,
+        schedule: LearningRateSchedule,
+        progress: _Progress,
+    ) -> None:
         payload = {
             "format": _CHECKPOINT_FORMAT,
             "fingerprint": self._fingerprint(),
             "progress": vars(progress).copy(),
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
         }
@@ -295,7 +310,9 @@ class Trainer:
         torch.save(payload, tmp)
         os.replace(tmp, path)
 
-    def _load_checkpoint(self, path: Path, model: ACRNN, optimizer: torch.optim.Optimizer) -> _Progress:
+    def _load_checkpoint(
+        self, path: Path, model: ACRNN, optimizer: torch.optim.Optimizer, schedule: LearningRateSchedule
+    ) -> _Progress:
         try:
             payload = torch.load(path, map_location=self.device, weights_only=True)
         except Exception as e:
@@ -303,9 +320,14 @@ class Trainer:
         if not isinstance(payload, dict) or payload.get("format") != _CHECKPOINT_FORMAT:
             raise TrainingError(path, "not a speech-emotion training checkpoint")
         if payload["fingerprint"] != self._fingerprint():
-            raise TrainingError(path, "was made with other corpora, files or settings (only --steps may change)")
+            raise TrainingError(
+                path,
+                "was made with other corpora, files or settings (only --steps may change, and not with a cosine "
+                "--lr-schedule)",
+            )
         model.load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optimizer"])
+        schedule.load_state_dict(payload.get("schedule", {}))  # checkpoints from before schedules: constant
         torch.set_rng_state(payload["torch_rng"].cpu())
         if payload["cuda_rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state_all([s.cpu() for s in payload["cuda_rng"]])
