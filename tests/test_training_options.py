@@ -1,6 +1,6 @@
 """The training options beyond the reference recipe: SpecAugment-style masking, mixup, per-speaker
-normalisation, learning-rate schedules; their command-line options; and that with all of them off a run is the
-reference's (same resume fingerprint as before they existed)."""
+normalisation, learning-rate schedules, starting from a bundle's weights; their command-line options; and that
+with all of them off a run is the reference's (same resume fingerprint as before they existed)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ import numpy as np
 import pytest
 import torch
 
-from speech_emotion.bundle import load_bundle
+from speech_emotion.bundle import ModelBundle, load_bundle
+from speech_emotion.cli import main
 from speech_emotion.cli.corpus_options import add_training_arguments, training_config
 from speech_emotion.corpora import read_corpus
 from speech_emotion.evaluation.loco import default_normalization
 from speech_emotion.evaluation.protocols import corpus_normalization, trained_normalization
+from speech_emotion.model import ACRNN, ACRNNConfig
 from speech_emotion.normalization import fit_stats
 from speech_emotion.training import trainer as trainer_module
 from speech_emotion.training.augment import Augmentation
@@ -195,6 +197,40 @@ def test_cosine_decays_to_zero_at_the_last_batch_and_resumes_on_the_same_curve(d
         Trainer(data, config.with_overrides(steps=12), tmp_path / "stopped", progress=False).run(resume=True)
     Trainer(data, config, tmp_path / "stopped", progress=False).run(resume=True)
     assert metrics(tmp_path / "stopped") == metrics(tmp_path / "straight")
+
+
+# --- starting from a bundle (fine-tuning) ---
+
+
+def test_a_run_can_start_from_a_bundles_weights(data, tmp_path):
+    config = TrainConfig.named("small").with_overrides(steps=2, eval_every=1, batch_size=8)
+    Trainer(data, config, tmp_path / "first", progress=False).run()
+    start = load_bundle(tmp_path / "first" / BEST_UA)
+    barely = config.with_overrides(steps=1, learning_rate=1e-30)  # Adam moves each weight by about the rate
+    Trainer(data, barely, tmp_path / "tuned", progress=False, initial=start).run()
+    Trainer(data, barely, tmp_path / "fresh", progress=False).run()
+    parameters = [name for name, _ in ACRNN(config.network(4)).named_parameters()]  # not batch-norm statistics
+    tuned, fresh = (torch.load(tmp_path / run / CHECKPOINT, weights_only=True)["model"] for run in ("tuned", "fresh"))
+    assert all(torch.equal(tuned[name], start.float_weights()[name]) for name in parameters)
+    assert not all(torch.equal(fresh[name], start.float_weights()[name]) for name in parameters)
+    assert load_bundle(tmp_path / "tuned" / BEST_UA).metadata["initialised_from"] == start.model_id
+    assert "initialised_from" not in load_bundle(tmp_path / "fresh" / BEST_UA).metadata
+    with pytest.raises(TrainingError, match="made with other corpora, files or settings"):  # a run keeps its start
+        Trainer(data, barely.with_overrides(steps=2), tmp_path / "tuned", progress=False).run(resume=True)
+
+    reference = ModelBundle(ACRNNConfig.reference(), start.labels, {}, {}, model_id="big@0123456789ab")
+    with pytest.raises(TrainingError, match=r"^big@0123456789ab: has another network or other labels than this run"):
+        Trainer(data, config, tmp_path / "mismatch", progress=False, initial=reference)
+
+
+def test_train_names_a_missing_starting_bundle_in_one_line(tmp_path, capsys):
+    corpus = make_folder(tmp_path / "folder", speakers=SPEAKERS, seconds=0.5)
+    missing = tmp_path / "missing.pt"
+    argv = ["train", f"--corpus=folder={corpus}", f"--out={tmp_path / 'run'}", "--config=small"]
+    assert main([*argv, f"--init-from={missing}"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {missing}: no such model bundle file") and "\n" not in err
+    assert not (tmp_path / "run").exists()
 
 
 # --- compatibility: new fields at their defaults leave the resume fingerprint as it was ---

@@ -40,8 +40,12 @@ class ModelBundle:
     def build_model(self) -> ACRNN:
         """The network with the bundle's weights, in eval mode, float32."""
         model = ACRNN(self.config)
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in self.state_dict.items()})
+        model.load_state_dict(self.float_weights())
         return model.eval()
+
+    def float_weights(self) -> dict[str, torch.Tensor]:
+        """The weights in float32, whatever precision the file holds them in."""
+        return {k: v.float() if v.is_floating_point() else v for k, v in self.state_dict.items()}
 
     def stats(self, name: str = DEFAULT_STATS) -> NormStats:
         if name not in self.normalization:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from speech_emotion.bundle import load_bundle
 from speech_emotion.cli.corpus_options import (
     add_corpus_arguments,
     add_feature_arguments,
@@ -22,6 +23,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="run folder: bundles, checkpoint, metrics")
     p.add_argument("--name", default=None, help="model id prefix of the bundles (default: the --out folder's name)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument(
+        "--init-from",
+        default=None,
+        metavar="BUNDLE",
+        help="start from this bundle's weights (a file or shipped model name) instead of random ones: fine-tuning",
+    )
     add_training_arguments(p)
     add_feature_arguments(p)
 
@@ -30,9 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from speech_emotion.training.trainer import Trainer, prepare_data  # TensorBoard, scikit-learn: only when needed
 
     config = training_config(args)
+    initial = load_bundle(args.init_from) if args.init_from else None
     corpora = read_corpora(args.corpora, args.excited_as_happy)
     data = prepare_data(corpora, FeatureCache(args.cache, args.workers, trim=config.trim_silence))
-    result = Trainer(data, config, args.out, device=args.device, name=args.name).run(resume=args.resume)
+    trainer = Trainer(data, config, args.out, device=args.device, name=args.name, initial=initial)
+    result = trainer.run(resume=args.resume)
     if data.unreadable:
         print(f"{len(data.unreadable)} unreadable files skipped")
     if result.interrupted:

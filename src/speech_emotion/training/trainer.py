@@ -141,7 +141,9 @@ class Trainer:
         device: str = "cpu",
         name: str | None = None,
         progress: bool = True,
+        initial: ModelBundle | None = None,
     ):
+        """``initial``: a bundle whose weights the run starts from (fine-tuning) instead of random ones."""
         if data.trimmed != config.trim_silence:
             raise ValueError(f"trim_silence is {config.trim_silence}, the features were read with trim={data.trimmed}")
         self.data = data
@@ -157,6 +159,13 @@ class Trainer:
         self.augment = Augmentation.from_config(config)
         self.valid_stats = self._normalization(data.valid)
         self.network = config.network(len(self.labels))
+        if initial is not None and (initial.config, initial.labels) != (self.network, self.labels):
+            raise TrainingError(
+                initial.model_id,
+                f"has another network or other labels than this run (--config {config.model}, labels "
+                f"{', '.join(self.labels)})",
+            )
+        self.initial = initial
 
     def run(self, resume: bool = False) -> TrainResult:
         """Train to ``config.steps`` batches, from scratch or from ``checkpoint.pt`` with ``resume``."""
@@ -170,6 +179,8 @@ class Trainer:
             raise TrainingError(checkpoint, "no checkpoint to resume from")
         torch.manual_seed(self.config.seed)
         model = ACRNN(self.network).to(self.device)
+        if self.initial is not None and not resume:
+            model.load_state_dict(self.initial.float_weights())
         optimizer = torch.optim.Adam(model.parameters(), lr=self.config.learning_rate)
         schedule = LearningRateSchedule(optimizer, self.config)
         progress = self._load_checkpoint(checkpoint, model, optimizer, schedule) if resume else _Progress()
@@ -241,6 +252,7 @@ class Trainer:
                     for c in self.data.corpora
                 ],
                 "train_config": self.config.to_dict(),
+                **({"initialised_from": self.initial.model_id} if self.initial is not None else {}),
                 **metadata,
             },
         )
@@ -285,7 +297,8 @@ class Trainer:
             for e in self.data.train + self.data.valid
             if e.utterance.corpus == c.name
         ]
-        text = json.dumps({"settings": settings, "labels": self.labels, "items": items})
+        started_from = {"initial": self.initial.model_id} if self.initial is not None else {}
+        text = json.dumps({"settings": settings, "labels": self.labels, "items": items, **started_from})
         return hashlib.sha256(text.encode()).hexdigest()
 
     def _save_checkpoint(
