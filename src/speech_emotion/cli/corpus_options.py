@@ -60,7 +60,7 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
         "--lr-patience",
         type=non_negative_int,
         default=None,
-        help="plateau: validations without a better UA before the rate is lowered (default 4)",
+        help="plateau: validations without a better UA that are borne; the next one lowers the rate (default 4)",
     )
     p.add_argument(
         "--lr-factor", type=fraction, default=None, help="plateau: the rate is multiplied by this (default 0.1)"

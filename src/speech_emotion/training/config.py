@@ -41,8 +41,8 @@ class TrainConfig:
     mixup: float = 0.0  # Beta(alpha, alpha) mixing of window pairs within a batch; 0: off
     normalization: str = "corpus"  # corpus: per-corpus neutral statistics (reference); speaker: each speaker's own
     trim_silence: bool = False  # cut each file to its speech with the monitor's VAD (the reference kept it whole)
-    lr_schedule: str = "constant"  # constant (reference), cosine (to zero at the last batch), plateau (see below)
-    lr_patience: int = 4  # plateau: validations without a better UA before the rate is lowered
+    lr_schedule: str = "constant"  # constant (reference); cosine: to zero at the last batch; plateau: when UA stalls
+    lr_patience: int = 4  # plateau: validations without a better UA that are borne; the next lowers the rate
     lr_factor: float = 0.1  # plateau: what the rate is multiplied by each time
 
     def __post_init__(self):
