@@ -11,6 +11,7 @@ if [ "${1:-}" = "test" ]; then
     command -v chromium >/dev/null || need+=(chromium)
     command -v espeak-ng >/dev/null || need+=(espeak-ng)
     command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+    /sbin/ldconfig -p 2>/dev/null | grep -q libportaudio || need+=(libportaudio2)  # the microphone source's tests
     if [ ${#need[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
             echo "installing system packages: ${need[*]}"
