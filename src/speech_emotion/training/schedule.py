@@ -20,13 +20,14 @@ class LearningRateSchedule:
 
     def __init__(self, optimizer: torch.optim.Optimizer, config: TrainConfig):
         self.optimizer = optimizer
-        cosine, plateau = config.lr_schedule == "cosine", config.lr_schedule == "plateau"
-        self._per_batch = CosineAnnealingLR(optimizer, T_max=config.steps) if cosine else None
-        self._per_validation = (
-            ReduceLROnPlateau(optimizer, mode="max", factor=config.lr_factor, patience=config.lr_patience, threshold=0)
-            if plateau
-            else None
-        )
+        self.kind = config.lr_schedule
+        self._scheduler: CosineAnnealingLR | ReduceLROnPlateau | None = None
+        if self.kind == "cosine":
+            self._scheduler = CosineAnnealingLR(optimizer, T_max=config.steps)
+        elif self.kind == "plateau":
+            self._scheduler = ReduceLROnPlateau(
+                optimizer, mode="max", factor=config.lr_factor, patience=config.lr_patience, threshold=0
+            )
 
     @property
     def rate(self) -> float:
@@ -34,18 +35,16 @@ class LearningRateSchedule:
         return float(self.optimizer.param_groups[0]["lr"])
 
     def after_batch(self) -> None:
-        if self._per_batch is not None:
-            self._per_batch.step()
+        if self.kind == "cosine":
+            self._scheduler.step()
 
     def after_validation(self, valid_ua: float) -> None:
-        if self._per_validation is not None:
-            self._per_validation.step(valid_ua)
+        if self.kind == "plateau":
+            self._scheduler.step(valid_ua)
 
     def state_dict(self) -> dict:
-        scheduler = self._per_batch or self._per_validation
-        return scheduler.state_dict() if scheduler is not None else {}
+        return self._scheduler.state_dict() if self._scheduler is not None else {}
 
     def load_state_dict(self, state: dict) -> None:
-        scheduler = self._per_batch or self._per_validation
-        if scheduler is not None:
-            scheduler.load_state_dict(state)
+        if self._scheduler is not None:
+            self._scheduler.load_state_dict(state)
