@@ -134,9 +134,10 @@ def test_statistics_come_from_training_neutral_speech_and_windows_are_padded_aft
     for u, example in enumerate(train):
         expected, _ = cut_windows(stats[example.utterance.corpus].apply(example.features), hop=None)
         mine = np.flatnonzero(windows.refs[:, 0] == u)
-        x, y = windows.batch(mine)
+        x, y, corpus = windows.batch(mine)
         assert np.array_equal(x.numpy(), expected.transpose(0, 3, 1, 2))  # zero padding after normalising
         assert set(y.tolist()) == {["angry", "happy", "sad", "neutral"].index(example.utterance.label)}
+        assert set(corpus.tolist()) == {["casia", "folder"].index(example.utterance.corpus)}
     assert len(WindowSet(train, per_example, ["angry", "happy", "sad", "neutral"], hop=50)) > len(windows)
     no_neutral = [e for e in train if not (e.utterance.corpus == "casia" and e.utterance.label == "neutral")]
     with pytest.raises(Exception, match="no readable neutral speech from training speakers"):

@@ -1,18 +1,22 @@
 """The training options beyond the reference recipe: SpecAugment-style masking, mixup, per-speaker
-normalisation, learning-rate schedules, starting from a bundle's weights; their command-line options; and that
-with all of them off a run is the reference's (same resume fingerprint as before they existed)."""
+normalisation, learning-rate schedules, domain-adversarial training, starting from a bundle's weights; their
+command-line options; and that with all of them off a run is the reference's (same resume fingerprint as before
+they existed)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import csv
+import itertools
 import json
 import math
 
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional
 
 from speech_emotion.bundle import ModelBundle, load_bundle
 from speech_emotion.cli import main
@@ -20,16 +24,17 @@ from speech_emotion.cli.corpus_options import add_training_arguments, training_c
 from speech_emotion.corpora import read_corpus
 from speech_emotion.evaluation.loco import default_normalization
 from speech_emotion.evaluation.protocols import corpus_normalization, trained_normalization
-from speech_emotion.model import ACRNN, ACRNNConfig
+from speech_emotion.model import ACRNN, LEAKY_SLOPE, ACRNNConfig
 from speech_emotion.normalization import fit_stats
 from speech_emotion.training import trainer as trainer_module
+from speech_emotion.training.adversary import CorpusAdversary, adversary_weight
 from speech_emotion.training.augment import Augmentation
 from speech_emotion.training.cache import FeatureCache
 from speech_emotion.training.config import TrainConfig
 from speech_emotion.training.dataset import fit_normalization
 from speech_emotion.training.schedule import LearningRateSchedule
-from speech_emotion.training.trainer import BEST_UA, CHECKPOINT, Trainer, TrainingError, prepare_data
-from synthetic_corpora import make_folder
+from speech_emotion.training.trainer import BEST_UA, CHECKPOINT, Trainer, TrainingError, prepare_data, train_step
+from synthetic_corpora import make_casia, make_folder
 
 SPEAKERS = ("alice", "bob", "carol", "dave", "erin")  # hashed split: three train, one valid, one test
 
@@ -45,6 +50,28 @@ def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("options")
     corpus = read_corpus("folder", make_folder(root / "folder", speakers=SPEAKERS, seconds=0.5))
     return prepare_data([corpus], FeatureCache(root / "cache", workers=1, progress=False))
+
+
+@pytest.fixture(scope="module")
+def two_corpora(tmp_path_factory):
+    """Two corpora, for the corpus adversary."""
+    root = tmp_path_factory.mktemp("two-corpora")
+    corpora = [
+        read_corpus("folder", make_folder(root / "folder", speakers=SPEAKERS, seconds=0.5)),
+        read_corpus("casia", make_casia(root / "casia", per_emotion=1, seconds=0.5)),
+    ]
+    return prepare_data(corpora, FeatureCache(root / "cache", workers=1, progress=False))
+
+
+def stop_after(monkeypatch, batches: int) -> None:
+    """The next run stops after ``batches`` batches, as after a Ctrl-C."""
+    calls = []
+
+    @contextlib.contextmanager
+    def stop_requests():
+        yield lambda: calls.append(1) or len(calls) >= batches
+
+    monkeypatch.setattr(trainer_module, "_stop_requests", stop_requests)
 
 
 # --- masking ---
@@ -77,16 +104,18 @@ def test_mixup_blends_windows_and_targets_alike_and_depends_only_on_seed_and_ste
     x = torch.arange(k, dtype=torch.float32).view(k, 1, 1, 1).expand(k, 3, 300, 40).contiguous()
     y = torch.arange(k)  # window i is the constant i, of class i
     augment = Augmentation(seed=1, mixup=0.4)
-    mixed_x, targets = augment(x, y, n_classes=k, step=5)
+    corpus = torch.arange(k) % 3
+    mixed_x, (targets, corpus_targets) = augment(x, [(y, k), (corpus, 3)], step=5)
     assert targets.shape == (k, k) and targets.dtype == torch.float32
     assert torch.allclose(targets.sum(dim=1), torch.ones(k)) and bool((targets >= 0).all())
     assert (targets.max(dim=1).values < 1).any()  # some windows really are blends
     expected = targets @ torch.arange(k, dtype=torch.float32)  # the same weights mix the windows
     assert torch.allclose(mixed_x, expected.view(k, 1, 1, 1).expand_as(mixed_x), atol=1e-5)
-    again_x, again_targets = augment(x, y, n_classes=k, step=5)
+    assert torch.allclose(corpus_targets, targets @ functional.one_hot(corpus, 3).float())  # blended alike
+    again_x, (again_targets,) = augment(x, [(y, k)], step=5)
     assert torch.equal(again_x, mixed_x) and torch.equal(again_targets, targets)
-    assert not torch.equal(augment(x, y, n_classes=k, step=6)[1], targets)
-    assert not torch.equal(Augmentation(seed=2, mixup=0.4)(x, y, n_classes=k, step=5)[1], targets)
+    assert not torch.equal(augment(x, [(y, k)], step=6)[1][0], targets)
+    assert not torch.equal(Augmentation(seed=2, mixup=0.4)(x, [(y, k)], step=5)[1][0], targets)
 
 
 # --- per-speaker normalisation ---
@@ -184,19 +213,104 @@ def test_cosine_decays_to_zero_at_the_last_batch_and_resumes_on_the_same_curve(d
     expected = [config.learning_rate * (1 + math.cos(math.pi * step / 8)) / 2 for step in (2, 4, 6, 8)]
     assert rates == pytest.approx(expected, abs=1e-12)
 
-    calls = []
-
-    @contextlib.contextmanager
-    def stop_after_three_batches():
-        yield lambda: calls.append(1) or len(calls) >= 3
-
-    monkeypatch.setattr(trainer_module, "_stop_requests", stop_after_three_batches)
+    stop_after(monkeypatch, 3)
     assert Trainer(data, config, tmp_path / "stopped", progress=False).run().interrupted
     monkeypatch.undo()
     with pytest.raises(TrainingError, match="not with a cosine --lr-schedule"):
         Trainer(data, config.with_overrides(steps=12), tmp_path / "stopped", progress=False).run(resume=True)
     Trainer(data, config, tmp_path / "stopped", progress=False).run(resume=True)
     assert metrics(tmp_path / "stopped") == metrics(tmp_path / "straight")
+
+
+# --- domain-adversarial training against the corpus label ---
+
+
+def test_the_adversary_pulls_the_encoder_away_from_the_corpus_and_its_own_classifier_towards_it():
+    torch.manual_seed(0)
+    network = ACRNNConfig.small()
+    model, adversary = ACRNN(network), CorpusAdversary(network, 3)
+    x, y, corpus, weight = torch.randn(6, 3, 300, 40), torch.arange(6) % 4, torch.arange(6) % 3, 0.5
+
+    def gradients(loss_of) -> dict[str, torch.Tensor]:
+        """Each parameter's gradient of one loss, with the dropout draws that train_step makes."""
+        m, a = copy.deepcopy(model).train(), copy.deepcopy(adversary)
+        torch.manual_seed(1)
+        embedding, _ = m.embed(x)
+        loss_of(m, a, embedding).backward()
+        return {n: p.grad if p.grad is not None else torch.zeros_like(p) for n, p in named(m, a)}
+
+    emotion = gradients(lambda m, a, e: functional.cross_entropy(m.head(e), y))
+    corpus_only = gradients(lambda m, a, e: functional.cross_entropy(unreversed(a, e), corpus))
+    before = {n: p.detach().clone() for n, p in named(model, adversary)}
+    torch.manual_seed(1)
+    step = train_step(model, torch.optim.SGD([*model.parameters(), *adversary.parameters()], lr=1.0), x, y,
+                      adversary=adversary, corpus=corpus, adversary_weight=weight)  # fmt: skip
+    assert 0 <= step.corpus_correct <= 6
+    moved = {n: before[n] - p.detach() for n, p in named(model, adversary)}  # SGD at rate 1: the gradient
+    for name, delta in moved.items():
+        if name.startswith("adversary."):  # the classifier learns to name the corpus
+            expected = corpus_only[name]
+        elif name.startswith(("fc.", "classify.")):  # the emotion head never sees the corpus loss
+            expected = emotion[name]
+        else:  # the encoder is pushed against it, at the reversal's weight
+            expected = emotion[name] - weight * corpus_only[name]
+        assert torch.allclose(delta, expected, atol=1e-6), name
+    assert any(corpus_only[n].abs().sum() > 0 for n in moved if n.startswith("convs."))
+
+
+def unreversed(adversary: CorpusAdversary, embedding: torch.Tensor) -> torch.Tensor:
+    """The adversary's corpus logits with the plain gradient: its layers without the reversal."""
+    return adversary.classify(functional.leaky_relu(adversary.hidden(embedding), LEAKY_SLOPE))
+
+
+def named(model: ACRNN, adversary: CorpusAdversary):
+    yield from model.named_parameters()
+    yield from ((f"adversary.{n}", p) for n, p in adversary.named_parameters())
+
+
+def test_the_reversal_weight_rises_from_zero_to_its_final_value():
+    weights = [adversary_weight(step, 100, 0.3) for step in range(100)]
+    assert weights[0] == 0 and all(a < b for a, b in itertools.pairwise(weights))
+    assert 0.29 < weights[-1] < 0.3 and weights[10] == pytest.approx(0.3 * math.tanh(0.5))
+
+
+def test_a_run_with_the_adversary_logs_it_keeps_it_out_of_the_bundles_and_resumes(two_corpora, tmp_path, monkeypatch):
+    config = TrainConfig.named("small").with_overrides(
+        steps=6, eval_every=2, batch_size=8, adversary_weight=1.0, mixup=0.3, time_masks=1
+    )
+    Trainer(two_corpora, config, tmp_path / "straight", progress=False).run()
+    rows = metrics(tmp_path / "straight")
+    assert [float(r["adversary_weight"]) for r in rows] == pytest.approx(
+        [adversary_weight(s, 6, 1.0) for s in (1, 3, 5)]
+    )
+    assert all(0 <= float(r["train_corpus_accuracy"]) <= 1 for r in rows)
+    checkpoint = torch.load(tmp_path / "straight" / CHECKPOINT, weights_only=True)
+    assert set(checkpoint["adversary"]) == {"hidden.weight", "hidden.bias", "classify.weight", "classify.bias"}
+    assert checkpoint["adversary"]["classify.weight"].shape[0] == 2  # casia, folder
+    bundle = load_bundle(tmp_path / "straight" / BEST_UA)
+    assert set(bundle.state_dict) == set(ACRNN(config.network(4)).state_dict())  # the emotion network alone
+    assert bundle.metadata["train_config"]["adversary_weight"] == 1.0
+
+    stop_after(monkeypatch, 3)
+    assert Trainer(two_corpora, config, tmp_path / "stopped", progress=False).run().interrupted
+    monkeypatch.undo()
+    with pytest.raises(TrainingError, match="or --adversary"):  # its weight's curve is set by the length
+        Trainer(two_corpora, config.with_overrides(steps=8), tmp_path / "stopped", progress=False).run(resume=True)
+    Trainer(two_corpora, config, tmp_path / "stopped", progress=False).run(resume=True)
+    assert metrics(tmp_path / "stopped") == rows
+    final = [torch.load(tmp_path / run / CHECKPOINT, weights_only=True) for run in ("straight", "stopped")]
+    for part in ("model", "adversary"):
+        assert all(torch.equal(final[0][part][k], final[1][part][k]) for k in final[0][part])
+
+    Trainer(two_corpora, config.with_overrides(adversary_weight=0.0), tmp_path / "plain", progress=False).run()
+    plain = metrics(tmp_path / "plain")
+    assert "adversary_weight" not in plain[0] and plain != rows  # the adversary changes training
+
+
+def test_the_adversary_needs_two_corpora(data, tmp_path):
+    config = TrainConfig.named("small").with_overrides(adversary_weight=0.5)
+    with pytest.raises(TrainingError, match=r"^folder: domain-adversarial training \(--adversary\) needs at least two"):
+        Trainer(data, config, tmp_path, progress=False)
 
 
 # --- starting from a bundle (fine-tuning) ---
@@ -256,6 +370,8 @@ def test_new_fields_at_default_keep_the_original_fingerprint(data, tmp_path):
     plateau = config.with_overrides(lr_schedule="plateau").fingerprint_settings()
     assert plateau == original | {"lr_schedule": "plateau"}  # its patience and factor at their defaults
     assert config.with_overrides(lr_schedule="cosine").fingerprint_settings()["steps"] == 1234
+    adversarial = config.with_overrides(adversary_weight=0.3).fingerprint_settings()
+    assert adversarial == original | {"steps": 1234, "adversary_weight": 0.3}
     small = TrainConfig.named("small").with_overrides(batch_size=8)
     trainer = Trainer(data, small, tmp_path, progress=False)
     fingerprint = trainer._fingerprint()
@@ -292,7 +408,15 @@ def test_command_line_options():
     config = parse("--lr-schedule=plateau", "--lr-patience=2", "--lr-factor=0.5")
     assert (config.lr_schedule, config.lr_patience, config.lr_factor) == ("plateau", 2, 0.5)
     assert parse("--lr-schedule=cosine").lr_schedule == "cosine" and parse().lr_schedule == "constant"
-    for bad in ("--mixup=-1", "--lr-schedule=step", "--lr-factor=1", "--lr-factor=0", "--lr-patience=-1"):
+    assert parse("--adversary=0.3").adversary_weight == 0.3 and parse().adversary_weight == 0
+    for bad in (
+        "--mixup=-1",
+        "--adversary=-0.1",
+        "--lr-schedule=step",
+        "--lr-factor=1",
+        "--lr-factor=0",
+        "--lr-patience=-1",
+    ):
         with pytest.raises(SystemExit):
             parse(bad)
     with pytest.raises(SystemExit):

@@ -109,6 +109,14 @@ class ACRNN(nn.Module):
 
     def forward_with_attention(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits and the attention weights over the pooled time steps."""
+        pooled, weights = self.embed(x)
+        return self.head(pooled), weights
+
+    def embed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The attention-pooled LSTM state ``(batch, 2 * lstm_units)`` of each window, and the attention weights.
+
+        Domain-adversarial training reads the corpus from this embedding (see :mod:`speech_emotion.training.adversary`).
+        """
         act = nn.functional.leaky_relu
         x = self.pool(act(self.convs[0](x), LEAKY_SLOPE))
         for conv in self.convs[1:]:
@@ -117,9 +125,12 @@ class ACRNN(nn.Module):
         x = x.permute(0, 2, 1, 3).reshape(batch * steps, channels * bands)
         x = act(self.linear_norm(self.linear(x)), LEAKY_SLOPE).reshape(batch, steps, -1)
         h, _ = self.lstm(x)
-        pooled, weights = self.attention(h)
-        x = self.dropout(act(self.fc(pooled), LEAKY_SLOPE))
-        return self.classify(x), weights
+        return self.attention(h)
+
+    def head(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Class logits from :meth:`embed`'s embedding."""
+        x = self.dropout(nn.functional.leaky_relu(self.fc(pooled), LEAKY_SLOPE))
+        return self.classify(x)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -92,6 +92,14 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
         help="mix windows within a batch with weights from Beta(ALPHA, ALPHA) (default 0: off; 0.2-0.4 usual)",
     )
     p.add_argument(
+        "--adversary",
+        type=non_negative_float,
+        default=None,
+        metavar="WEIGHT",
+        help="domain-adversarial training: a corpus classifier on the network's embedding, its gradient reversed "
+        "with a weight rising to WEIGHT (default 0: off; needs two or more corpora)",
+    )
+    p.add_argument(
         "--train-normalization",
         default=None,
         choices=TRAIN_NORMALIZATIONS,
@@ -123,6 +131,7 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         freq_masks=masks if args.freq_masks is None else args.freq_masks,
         freq_mask_bands=args.freq_mask_bands,
         mixup=args.mixup,
+        adversary_weight=args.adversary,
         normalization=args.train_normalization,
         trim_silence=args.trim_silence or None,
         steps=args.steps,

@@ -10,6 +10,7 @@ else, like the batches themselves (see :mod:`.sampler`): a resumed run augments 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,14 +51,17 @@ class Augmentation:
         return (self.time_masks > 0 and self.time_mask_frames > 0) or (self.freq_masks > 0 and self.freq_mask_bands > 0)
 
     def __call__(
-        self, x: torch.Tensor, y: torch.Tensor, n_classes: int, step: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The batch of ``step`` augmented; targets are class indices, or class probabilities with mixup."""
+        self, x: torch.Tensor, targets: Sequence[tuple[torch.Tensor, int]], step: int
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The batch of ``step`` augmented, and its ``targets`` (class indices and how many classes each has).
+
+        Without mixup the targets come back as they are; with it, as class probabilities blended like the windows.
+        """
         if self.masking:
             x = self.mask(x, step)
         if self.mixup > 0:
-            x, y = self.mix(x, y, n_classes, step)
-        return x, y
+            return self.mix(x, targets, step)
+        return x, [y for y, _ in targets]
 
     def mask(self, x: torch.Tensor, step: int) -> torch.Tensor:
         """``x`` with ``time_masks`` time spans and ``freq_masks`` mel-band spans of each window set to zero."""
@@ -67,16 +71,23 @@ class Augmentation:
         keep = keep[:, None, :, None] & keep_bands[:, None, None, :]
         return x * keep.to(x.device, x.dtype)
 
-    def mix(self, x: torch.Tensor, y: torch.Tensor, n_classes: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each window blended with a random partner in the batch, weight ``lam ~ Beta(alpha, alpha)`` on itself."""
+    def mix(
+        self, x: torch.Tensor, targets: Sequence[tuple[torch.Tensor, int]], step: int
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Each window blended with a random partner in the batch, weight ``lam ~ Beta(alpha, alpha)`` on itself.
+
+        Every target (the emotion, and the corpus in domain-adversarial training) is blended with the same weights.
+        """
         rng = self._rng(step, _MIXUP)
         k = len(x)
-        lam = torch.from_numpy(rng.beta(self.mixup, self.mixup, size=k).astype(np.float32))
+        lam = torch.from_numpy(rng.beta(self.mixup, self.mixup, size=k).astype(np.float32)).view(-1, 1)
         partner = torch.from_numpy(rng.permutation(k))
-        targets = functional.one_hot(y, n_classes).float()
         mixed_x = lam.view(-1, 1, 1, 1) * x + (1 - lam.view(-1, 1, 1, 1)) * x[partner]
-        mixed_y = lam.view(-1, 1) * targets + (1 - lam.view(-1, 1)) * targets[partner]
-        return mixed_x, mixed_y
+        mixed = []
+        for y, n_classes in targets:
+            one_hot = functional.one_hot(y, n_classes).float()
+            mixed.append(lam * one_hot + (1 - lam) * one_hot[partner])
+        return mixed_x, mixed
 
     def _rng(self, step: int, purpose: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, step, purpose])

@@ -2,8 +2,8 @@
 
 The reference trained with Adam at a learning rate of 1e-5 for about 2000 batches of 60. The default here is
 :data:`REFERENCE_LEARNING_RATE`; docs/training.md records the runs behind that choice. The augmentation,
-normalisation and schedule options (masking, mixup, per-speaker statistics, a decaying learning rate) are off by
-default, which is the reference recipe; docs/training.md compares them.
+normalisation, schedule and adversary options (masking, mixup, per-speaker statistics, a decaying learning rate,
+a corpus adversary) are off by default, which is the reference recipe; docs/training.md compares them.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class TrainConfig:
     lr_schedule: str = "constant"  # constant (reference); cosine: to zero at the last batch; plateau: when UA stalls
     lr_patience: int = 4  # plateau: validations without a better UA that are borne; the next lowers the rate
     lr_factor: float = 0.1  # plateau: what the rate is multiplied by each time
+    adversary_weight: float = 0.0  # domain-adversarial training against the corpus label: the final reversal weight
 
     def __post_init__(self):
         if self.normalization not in TRAIN_NORMALIZATIONS:
@@ -53,8 +54,9 @@ class TrainConfig:
             raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
         if self.lr_patience < 0 or not 0 < self.lr_factor < 1:
             raise ValueError("lr_patience must not be negative and lr_factor must lie between 0 and 1")
-        if min(self.time_masks, self.freq_masks, self.time_mask_frames, self.freq_mask_bands) < 0 or self.mixup < 0:
-            raise ValueError("mask counts, mask widths and mixup must not be negative")
+        sizes = (self.time_masks, self.freq_masks, self.time_mask_frames, self.freq_mask_bands)
+        if min(sizes) < 0 or self.mixup < 0 or self.adversary_weight < 0:
+            raise ValueError("mask counts, mask widths, mixup and adversary_weight must not be negative")
 
     @classmethod
     def named(cls, name: str) -> TrainConfig:
@@ -79,14 +81,20 @@ class TrainConfig:
     def fingerprint_settings(self) -> dict:
         """The settings a resumed run must share, less later fields left at their default.
 
-        ``steps`` may change (a run can be lengthened), except under a cosine schedule, whose curve it sets.
+        ``steps`` may change (a run can be lengthened), except where it sets a curve: a cosine schedule's, or the
+        adversary's rising weight.
         """
         defaults = TrainConfig()
         return {
-            f.name: None if f.name == "steps" and self.lr_schedule != "cosine" else getattr(self, f.name)
+            f.name: None if f.name == "steps" and not self.steps_shape_training else getattr(self, f.name)
             for f in fields(self)
             if f.name in _ORIGINAL_FIELDS or getattr(self, f.name) != getattr(defaults, f.name)
         }
+
+    @property
+    def steps_shape_training(self) -> bool:
+        """Whether every batch depends on the run's length, so that a run cannot be lengthened."""
+        return self.lr_schedule == "cosine" or self.adversary_weight > 0
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:

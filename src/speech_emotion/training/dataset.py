@@ -63,27 +63,31 @@ def fit_normalization(train: Sequence[Example], corpora: Sequence[Corpus]) -> di
 
 
 class WindowSet:
-    """Training windows: ``(utterance, start frame)`` references into normalised features, with class indices.
+    """Training windows: ``(utterance, start frame)`` references into normalised features, with class indices and
+    corpus indices (into ``corpus_names``, sorted; the corpus adversary's targets).
 
     ``stats`` normalises the example at the same position.
     """
 
     def __init__(self, examples: Sequence[Example], stats: Sequence[NormStats], labels: Sequence[str], hop: int | None):
         self.features = [s.apply(e.features) for e, s in zip(examples, stats, strict=True)]
-        refs, classes = [], []
+        self.corpus_names = sorted({e.utterance.corpus for e in examples})
+        refs, classes, corpora = [], [], []
         for i, (e, feats) in enumerate(zip(examples, self.features, strict=True)):
             starts = window_starts(len(feats), hop)
             refs.extend((i, s) for s in starts)
             classes.extend([labels.index(e.utterance.label)] * len(starts))
+            corpora.extend([self.corpus_names.index(e.utterance.corpus)] * len(starts))
         self.refs = np.array(refs, dtype=np.int64).reshape(-1, 2)
         self.classes = np.array(classes, dtype=np.int64)
+        self.corpora = np.array(corpora, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.refs)
 
-    def batch(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Model input ``(k, 3, 300, 40)`` and class indices ``(k,)`` of the given windows."""
+    def batch(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Model input ``(k, 3, 300, 40)``, class indices ``(k,)`` and corpus indices ``(k,)`` of the given windows."""
         windows = np.concatenate(
             [cut_windows(self.features[u][s : s + WINDOW_FRAMES], hop=None)[0] for u, s in self.refs[indices]]
         )
-        return to_model_input(windows), torch.from_numpy(self.classes[indices])
+        return to_model_input(windows), torch.from_numpy(self.classes[indices]), torch.from_numpy(self.corpora[indices])

@@ -5,11 +5,14 @@ speech (all windows of each utterance, pooled), and two bundles are kept: the be
 UA x sad recall (the reference's pick for a monitor that must not miss sadness). Ties go to the later model,
 as in the reference. Metrics go to ``metrics.csv`` and TensorBoard.
 
-A run is resumable: ``checkpoint.pt`` holds the weights, the optimiser, the learning-rate schedule, the random
-state, the step and the running sums, and batches depend only on the seed and the batch number (see
-:mod:`.sampler`), so a resumed run ends with the same weights and metrics as one that never stopped. Ctrl-C (or
-SIGTERM) finishes the current batch, saves a checkpoint and stops; a hard kill loses at most the batches since
-the last validation.
+With ``adversary_weight`` a corpus classifier trains beside the network through a gradient reversal
+(:mod:`.adversary`); it is saved in the checkpoint, never in the bundles.
+
+A run is resumable: ``checkpoint.pt`` holds the weights (the adversary's too), the optimiser, the learning-rate
+schedule, the random state, the step and the running sums, and batches depend only on the seed and the batch
+number (see :mod:`.sampler`), so a resumed run ends with the same weights and metrics as one that never stopped.
+Ctrl-C (or SIGTERM) finishes the current batch, saves a checkpoint and stops; a hard kill loses at most the
+batches since the last validation.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from speech_emotion.evaluation.protocols import predict_labels
 from speech_emotion.model import ACRNN
 from speech_emotion.normalization import NormStats
 from speech_emotion.recognizer import EmotionRecognizer, resolve_device
+from speech_emotion.training.adversary import CorpusAdversary, adversary_weight
 from speech_emotion.training.augment import Augmentation
 from speech_emotion.training.cache import FeatureCache
 from speech_emotion.training.config import TrainConfig
@@ -127,6 +131,7 @@ class _Progress:
     best_ua_sad_step: int = 0
     loss_sum: float = 0.0
     correct: int = 0
+    corpus_correct: int = 0
     windows: int = 0
     batches: int = 0
     elapsed_s: float = 0.0
@@ -155,6 +160,11 @@ class Trainer:
         self.labels = data.labels
         self.stats = fit_normalization(data.train, data.corpora)  # stored in the bundle whatever the mode
         self.windows = WindowSet(data.train, self._normalization(data.train), self.labels, config.hop)
+        if config.adversary_weight > 0 and len(self.windows.corpus_names) < 2:
+            raise TrainingError(
+                ", ".join(self.windows.corpus_names),
+                "domain-adversarial training (--adversary) needs at least two training corpora",
+            )
         self.sampler = BalancedSampler(self.windows.classes, len(self.labels), config.batch_size, config.seed)
         self.augment = Augmentation.from_config(config)
         self.valid_stats = self._normalization(data.valid)
@@ -181,24 +191,33 @@ class Trainer:
         model = ACRNN(self.network).to(self.device)
         if self.initial is not None and not resume:
             model.load_state_dict(self.initial.float_weights())
-        optimizer = torch.optim.Adam(model.parameters(), lr=self.config.learning_rate)
+        adversary = None
+        if self.config.adversary_weight > 0:
+            adversary = CorpusAdversary(self.network, len(self.windows.corpus_names)).to(self.device)
+        parameters = [*model.parameters(), *(adversary.parameters() if adversary is not None else [])]
+        optimizer = torch.optim.Adam(parameters, lr=self.config.learning_rate)
         schedule = LearningRateSchedule(optimizer, self.config)
-        progress = self._load_checkpoint(checkpoint, model, optimizer, schedule) if resume else _Progress()
-        metrics = _MetricsLog(self.out_dir / METRICS, self.labels, keep_until=progress.step)
+        progress = _Progress()
+        if resume:
+            progress = self._load_checkpoint(checkpoint, model, adversary, optimizer, schedule)
+        metrics = _MetricsLog(self.out_dir / METRICS, self.labels, progress.step, adversary=adversary is not None)
         writer = SummaryWriter(str(self.out_dir / TENSORBOARD), purge_step=progress.step + 1 if resume else None)
         interrupted = False
         bar = tqdm(total=self.config.steps, initial=progress.step, unit="batch", disable=not self.progress)
         started = time.perf_counter() - progress.elapsed_s
         with writer, bar, _stop_requests() as stop_requested:
             while progress.step < self.config.steps:
-                x, y = self.windows.batch(self.sampler.batch(progress.step))
+                x, y, corpus = self.windows.batch(self.sampler.batch(progress.step))
                 if self.augment.enabled:
-                    x, y = self.augment(x, y, len(self.labels), progress.step)
-                loss, correct = train_step(model, optimizer, x, y, self.config.bf16)
+                    targets = [(y, len(self.labels)), (corpus, len(self.windows.corpus_names))]
+                    x, (y, corpus) = self.augment(x, targets, progress.step)
+                weight = self._adversary_weight(progress.step)
+                result = train_step(model, optimizer, x, y, self.config.bf16, adversary, corpus, weight)
                 schedule.after_batch()
                 progress.step += 1
-                progress.loss_sum += loss
-                progress.correct += correct
+                progress.loss_sum += result.loss
+                progress.correct += result.correct
+                progress.corpus_correct += result.corpus_correct
                 progress.windows += len(y)
                 progress.batches += 1
                 progress.elapsed_s = time.perf_counter() - started
@@ -208,11 +227,11 @@ class Trainer:
                     self._validate(model, progress, metrics, writer, learning_rate=schedule.rate)
                     schedule.after_validation(metrics.last["valid_ua"])
                     bar.set_postfix(loss=f"{metrics.last['train_loss']:.3f}", ua=f"{metrics.last['valid_ua']:.3f}")
-                    self._save_checkpoint(checkpoint, model, optimizer, schedule, progress)
+                    self._save_checkpoint(checkpoint, model, adversary, optimizer, schedule, progress)
                     saved = True
                 if stop_requested() and progress.step < self.config.steps:
                     if not saved:
-                        self._save_checkpoint(checkpoint, model, optimizer, schedule, progress)
+                        self._save_checkpoint(checkpoint, model, adversary, optimizer, schedule, progress)
                     interrupted = True
                     break
         return TrainResult(
@@ -275,9 +294,12 @@ class Trainer:
             "learning_rate": learning_rate,
             "elapsed_s": progress.elapsed_s,
         }
+        if self.config.adversary_weight > 0:
+            row["train_corpus_accuracy"] = progress.corpus_correct / progress.windows
+            row["adversary_weight"] = self._adversary_weight(progress.step - 1)
         metrics.append(row)
         for key, value in row.items():
-            if key.startswith(("train_", "valid_", "learning_")):
+            if key.startswith(("train_", "valid_", "learning_", "adversary_")):
                 writer.add_scalar(key.replace("_", "/", 1), value, progress.step)
         validation = {"step": progress.step, "valid_ua": scores.ua, "valid_sad_recall": sad_recall}
         if scores.ua >= progress.best_ua:
@@ -286,7 +308,8 @@ class Trainer:
         if ua_sad >= progress.best_ua_sad:
             progress.best_ua_sad, progress.best_ua_sad_step = ua_sad, progress.step
             save_bundle(self.bundle(model, "ua-sad", validation), self.out_dir / BEST_UA_SAD)
-        progress.loss_sum, progress.correct, progress.windows, progress.batches = 0.0, 0, 0, 0
+        progress.loss_sum, progress.batches = 0.0, 0
+        progress.correct, progress.corpus_correct, progress.windows = 0, 0, 0
 
     def _fingerprint(self) -> str:
         """What a resumed run must share with the one it continues: data and every setting but the length."""
@@ -301,10 +324,14 @@ class Trainer:
         text = json.dumps({"settings": settings, "labels": self.labels, "items": items, **started_from})
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def _adversary_weight(self, step: int) -> float:
+        return adversary_weight(step, self.config.steps, self.config.adversary_weight)
+
     def _save_checkpoint(
         self,
         path: Path,
         model: ACRNN,
+        adversary: CorpusAdversary | None,
         optimizer: torch.optim.Optimizer,
         schedule: LearningRateSchedule,
         progress: _Progress,
@@ -314,6 +341,7 @@ class Trainer:
             "fingerprint": self._fingerprint(),
             "progress": vars(progress).copy(),
             "model": model.state_dict(),
+            "adversary": adversary.state_dict() if adversary is not None else {},
             "optimizer": optimizer.state_dict(),
             "schedule": schedule.state_dict(),
             "torch_rng": torch.get_rng_state(),
@@ -324,7 +352,12 @@ class Trainer:
         os.replace(tmp, path)
 
     def _load_checkpoint(
-        self, path: Path, model: ACRNN, optimizer: torch.optim.Optimizer, schedule: LearningRateSchedule
+        self,
+        path: Path,
+        model: ACRNN,
+        adversary: CorpusAdversary | None,
+        optimizer: torch.optim.Optimizer,
+        schedule: LearningRateSchedule,
     ) -> _Progress:
         try:
             payload = torch.load(path, map_location=self.device, weights_only=True)
@@ -336,9 +369,11 @@ class Trainer:
             raise TrainingError(
                 path,
                 "was made with other corpora, files or settings (only --steps may change, and not with a cosine "
-                "--lr-schedule)",
+                "--lr-schedule or --adversary)",
             )
         model.load_state_dict(payload["model"])
+        if adversary is not None:
+            adversary.load_state_dict(payload["adversary"])
         optimizer.load_state_dict(payload["optimizer"])
         schedule.load_state_dict(payload.get("schedule", {}))  # checkpoints from before schedules: constant
         torch.set_rng_state(payload["torch_rng"].cpu())
@@ -359,30 +394,55 @@ class Trainer:
         return sum(e.utterance.corpus == corpus for e in examples)
 
 
-def train_step(
-    model: ACRNN, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, bf16: bool = False
-) -> tuple[float, int]:
-    """One Adam step on a batch; returns the mean loss and how many windows were classified right.
+@dataclass(frozen=True)
+class StepResult:
+    loss: float  # the emotion loss alone, comparable with and without the adversary
+    correct: int  # windows whose most probable class is the model's choice
+    corpus_correct: int = 0  # windows whose corpus the adversary named
 
-    ``y`` holds class indices, or class probabilities (mixup), where "right" means the most probable class.
+
+def train_step(
+    model: ACRNN,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    bf16: bool = False,
+    adversary: CorpusAdversary | None = None,
+    corpus: torch.Tensor | None = None,
+    adversary_weight: float = 0.0,
+) -> StepResult:
+    """One Adam step on a batch, with the corpus adversary's loss added when there is one.
+
+    ``y`` and ``corpus`` hold indices, or probabilities (mixup), where "right" means the most probable one.
     """
     device = next(model.parameters()).device
     x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
     model.train()
     optimizer.zero_grad(set_to_none=True)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-        logits = model(x)
-    loss = functional.cross_entropy(logits.float(), y)
+        embedding, _ = model.embed(x)
+        logits = model.head(embedding)
+        corpus_logits = adversary(embedding, adversary_weight) if adversary is not None else None
+    emotion_loss = functional.cross_entropy(logits.float(), y)
+    loss, corpus_correct = emotion_loss, 0
+    if corpus_logits is not None:
+        corpus = corpus.to(device, non_blocking=True)
+        loss = loss + functional.cross_entropy(corpus_logits.float(), corpus)
+        corpus_correct = _count_right(corpus_logits, corpus)
     loss.backward()
     optimizer.step()
-    classes = y.argmax(dim=1) if y.is_floating_point() else y
-    return float(loss.detach()), int((logits.argmax(dim=1) == classes).sum())
+    return StepResult(float(emotion_loss.detach()), _count_right(logits, y), corpus_correct)
+
+
+def _count_right(logits: torch.Tensor, targets: torch.Tensor) -> int:
+    indices = targets.argmax(dim=1) if targets.is_floating_point() else targets
+    return int((logits.argmax(dim=1) == indices).sum())
 
 
 class _MetricsLog:
     """``metrics.csv``, one row per validation; on resume, rows after the checkpoint are dropped."""
 
-    def __init__(self, path: Path, labels: Sequence[str], keep_until: int):
+    def __init__(self, path: Path, labels: Sequence[str], keep_until: int, adversary: bool = False):
         self.path = path
         self.fields = [
             "step",
@@ -394,6 +454,7 @@ class _MetricsLog:
             *(f"valid_recall_{label}" for label in labels),
             "valid_ua_x_sad",
             "learning_rate",
+            *(["train_corpus_accuracy", "adversary_weight"] if adversary else []),
             "elapsed_s",
         ]
         rows = []
