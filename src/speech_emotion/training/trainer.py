@@ -137,6 +137,32 @@ class _Progress:
     elapsed_s: float = 0.0
 
 
+@dataclass
+class _Learners:
+    """What each batch updates and a checkpoint keeps: the network, the corpus adversary (if any), Adam, the
+    learning-rate schedule."""
+
+    model: ACRNN
+    adversary: CorpusAdversary | None
+    optimizer: torch.optim.Optimizer
+    schedule: LearningRateSchedule
+
+    def state_dict(self) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "adversary": self.adversary.state_dict() if self.adversary is not None else {},
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+        }
+
+    def load_state_dict(self, payload: dict) -> None:
+        self.model.load_state_dict(payload["model"])
+        if self.adversary is not None:
+            self.adversary.load_state_dict(payload["adversary"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.schedule.load_state_dict(payload.get("schedule", {}))  # checkpoints from before schedules: constant
+
+
 class Trainer:
     def __init__(
         self,
@@ -187,19 +213,9 @@ class Trainer:
             )
         if resume and not checkpoint.exists():
             raise TrainingError(checkpoint, "no checkpoint to resume from")
-        torch.manual_seed(self.config.seed)
-        model = ACRNN(self.network).to(self.device)
-        if self.initial is not None and not resume:
-            model.load_state_dict(self.initial.float_weights())
-        adversary = None
-        if self.config.adversary_weight > 0:
-            adversary = CorpusAdversary(self.network, len(self.windows.corpus_names)).to(self.device)
-        parameters = [*model.parameters(), *(adversary.parameters() if adversary is not None else [])]
-        optimizer = torch.optim.Adam(parameters, lr=self.config.learning_rate)
-        schedule = LearningRateSchedule(optimizer, self.config)
-        progress = _Progress()
-        if resume:
-            progress = self._load_checkpoint(checkpoint, model, adversary, optimizer, schedule)
+        learners = self._learners(resume)
+        model, adversary, schedule = learners.model, learners.adversary, learners.schedule
+        progress = self._load_checkpoint(checkpoint, learners) if resume else _Progress()
         metrics = _MetricsLog(self.out_dir / METRICS, self.labels, progress.step, adversary=adversary is not None)
         writer = SummaryWriter(str(self.out_dir / TENSORBOARD), purge_step=progress.step + 1 if resume else None)
         interrupted = False
@@ -212,7 +228,7 @@ class Trainer:
                     targets = [(y, len(self.labels)), (corpus, len(self.windows.corpus_names))]
                     x, (y, corpus) = self.augment(x, targets, progress.step)
                 weight = self._adversary_weight(progress.step)
-                result = train_step(model, optimizer, x, y, self.config.bf16, adversary, corpus, weight)
+                result = train_step(model, learners.optimizer, x, y, self.config.bf16, adversary, corpus, weight)
                 schedule.after_batch()
                 progress.step += 1
                 progress.loss_sum += result.loss
@@ -227,11 +243,11 @@ class Trainer:
                     self._validate(model, progress, metrics, writer, learning_rate=schedule.rate)
                     schedule.after_validation(metrics.last["valid_ua"])
                     bar.set_postfix(loss=f"{metrics.last['train_loss']:.3f}", ua=f"{metrics.last['valid_ua']:.3f}")
-                    self._save_checkpoint(checkpoint, model, adversary, optimizer, schedule, progress)
+                    self._save_checkpoint(checkpoint, learners, progress)
                     saved = True
                 if stop_requested() and progress.step < self.config.steps:
                     if not saved:
-                        self._save_checkpoint(checkpoint, model, adversary, optimizer, schedule, progress)
+                        self._save_checkpoint(checkpoint, learners, progress)
                     interrupted = True
                     break
         return TrainResult(
@@ -327,23 +343,25 @@ class Trainer:
     def _adversary_weight(self, step: int) -> float:
         return adversary_weight(step, self.config.steps, self.config.adversary_weight)
 
-    def _save_checkpoint(
-        self,
-        path: Path,
-        model: ACRNN,
-        adversary: CorpusAdversary | None,
-        optimizer: torch.optim.Optimizer,
-        schedule: LearningRateSchedule,
-        progress: _Progress,
-    ) -> None:
+    def _learners(self, resume: bool) -> _Learners:
+        """A fresh network (or the starting bundle's, unless resuming), the adversary, Adam over both, the schedule."""
+        torch.manual_seed(self.config.seed)
+        model = ACRNN(self.network).to(self.device)
+        if self.initial is not None and not resume:
+            model.load_state_dict(self.initial.float_weights())
+        adversary = None
+        if self.config.adversary_weight > 0:
+            adversary = CorpusAdversary(self.network, len(self.windows.corpus_names)).to(self.device)
+        parameters = [*model.parameters(), *(adversary.parameters() if adversary is not None else [])]
+        optimizer = torch.optim.Adam(parameters, lr=self.config.learning_rate)
+        return _Learners(model, adversary, optimizer, LearningRateSchedule(optimizer, self.config))
+
+    def _save_checkpoint(self, path: Path, learners: _Learners, progress: _Progress) -> None:
         payload = {
             "format": _CHECKPOINT_FORMAT,
             "fingerprint": self._fingerprint(),
             "progress": vars(progress).copy(),
-            "model": model.state_dict(),
-            "adversary": adversary.state_dict() if adversary is not None else {},
-            "optimizer": optimizer.state_dict(),
-            "schedule": schedule.state_dict(),
+            **learners.state_dict(),
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
         }
@@ -351,14 +369,7 @@ class Trainer:
         torch.save(payload, tmp)
         os.replace(tmp, path)
 
-    def _load_checkpoint(
-        self,
-        path: Path,
-        model: ACRNN,
-        adversary: CorpusAdversary | None,
-        optimizer: torch.optim.Optimizer,
-        schedule: LearningRateSchedule,
-    ) -> _Progress:
+    def _load_checkpoint(self, path: Path, learners: _Learners) -> _Progress:
         try:
             payload = torch.load(path, map_location=self.device, weights_only=True)
         except Exception as e:
@@ -371,11 +382,7 @@ class Trainer:
                 "was made with other corpora, files or settings (only --steps may change, and not with a cosine "
                 "--lr-schedule or --adversary)",
             )
-        model.load_state_dict(payload["model"])
-        if adversary is not None:
-            adversary.load_state_dict(payload["adversary"])
-        optimizer.load_state_dict(payload["optimizer"])
-        schedule.load_state_dict(payload.get("schedule", {}))  # checkpoints from before schedules: constant
+        learners.load_state_dict(payload)
         torch.set_rng_state(payload["torch_rng"].cpu())
         if payload["cuda_rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state_all([s.cpu() for s in payload["cuda_rng"]])
