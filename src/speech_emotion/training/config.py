@@ -92,9 +92,14 @@ class TrainConfig:
         }
 
     @property
+    def adversarial(self) -> bool:
+        """Whether a corpus adversary trains beside the network (``adversary_weight`` above 0)."""
+        return self.adversary_weight > 0
+
+    @property
     def steps_shape_training(self) -> bool:
         """Whether every batch depends on the run's length, so that a run cannot be lengthened."""
-        return self.lr_schedule == "cosine" or self.adversary_weight > 0
+        return self.lr_schedule == "cosine" or self.adversarial
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:

@@ -186,7 +186,7 @@ class Trainer:
         self.labels = data.labels
         self.stats = fit_normalization(data.train, data.corpora)  # stored in the bundle whatever the mode
         self.windows = WindowSet(data.train, self._normalization(data.train), self.labels, config.hop)
-        if config.adversary_weight > 0 and len(self.windows.corpus_names) < 2:
+        if config.adversarial and len(self.windows.corpus_names) < 2:
             raise TrainingError(
                 ", ".join(self.windows.corpus_names),
                 "domain-adversarial training (--adversary) needs at least two training corpora",
@@ -310,7 +310,7 @@ class Trainer:
             "learning_rate": learning_rate,
             "elapsed_s": progress.elapsed_s,
         }
-        if self.config.adversary_weight > 0:
+        if self.config.adversarial:
             row["train_corpus_accuracy"] = progress.corpus_correct / progress.windows
             row["adversary_weight"] = self._adversary_weight(progress.step - 1)
         metrics.append(row)
@@ -350,7 +350,7 @@ class Trainer:
         if self.initial is not None and not resume:
             model.load_state_dict(self.initial.float_weights())
         adversary = None
-        if self.config.adversary_weight > 0:
+        if self.config.adversarial:
             adversary = CorpusAdversary(self.network, len(self.windows.corpus_names)).to(self.device)
         parameters = [*model.parameters(), *(adversary.parameters() if adversary is not None else [])]
         optimizer = torch.optim.Adam(parameters, lr=self.config.learning_rate)
