@@ -61,6 +61,18 @@ def make_casia(root: Path, per_emotion: int = 2, seconds: float = 0.3) -> Path:
     return root
 
 
+def make_urdu(root: Path, speakers_per_emotion: int = 3, seconds: float = 0.3) -> Path:
+    """URDU's layout, where each speaker speaks in one emotion only, as most of URDU's speakers do."""
+    seed, speaker = 300, 1
+    for emotion in ("Angry", "Happy", "Sad", "Neutral"):
+        for _ in range(speakers_per_emotion):
+            for n in range(2):
+                write_clip(root / emotion / f"SM{speaker}_F{n}_{emotion[0]}{n:03d}.wav", seconds, seed=seed)
+                seed += 1
+            speaker += 1
+    return root
+
+
 def make_folder(root: Path, speakers: tuple[str, ...] = ("alice", "bob", "carol"), seconds: float = 0.3) -> Path:
     """Emotion folders (mixed case, a synonym, an unmapped one) with speaker sub-folders, wav and flac."""
     seed = 100

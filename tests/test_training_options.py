@@ -23,7 +23,12 @@ from speech_emotion.cli import main
 from speech_emotion.cli.corpus_options import add_training_arguments, training_config
 from speech_emotion.corpora import read_corpus
 from speech_emotion.evaluation.loco import default_normalization
-from speech_emotion.evaluation.protocols import corpus_normalization, trained_normalization
+from speech_emotion.evaluation.protocols import (
+    CORPUS_NORMALIZED,
+    corpus_normalization,
+    trained_normalization,
+    trained_per_speaker,
+)
 from speech_emotion.model import ACRNN, LEAKY_SLOPE, ACRNNConfig
 from speech_emotion.normalization import fit_stats
 from speech_emotion.training import trainer as trainer_module
@@ -31,10 +36,10 @@ from speech_emotion.training.adversary import CorpusAdversary, adversary_weight
 from speech_emotion.training.augment import Augmentation
 from speech_emotion.training.cache import FeatureCache
 from speech_emotion.training.config import TrainConfig
-from speech_emotion.training.dataset import fit_normalization
+from speech_emotion.training.dataset import fit_normalization, one_emotion_corpora
 from speech_emotion.training.schedule import LearningRateSchedule
 from speech_emotion.training.trainer import BEST_UA, CHECKPOINT, Trainer, TrainingError, prepare_data, train_step
-from synthetic_corpora import make_casia, make_folder
+from synthetic_corpora import make_casia, make_folder, make_urdu
 
 SPEAKERS = ("alice", "bob", "carol", "dave", "erin")  # hashed split: three train, one valid, one test
 
@@ -141,9 +146,53 @@ def test_speaker_normalisation_uses_each_speakers_own_speech(data, tmp_path):
     trainer.run()
     bundle = load_bundle(tmp_path / "run" / BEST_UA)
     assert np.array_equal(bundle.stats("folder").mean, corpus_stats.mean)  # stored statistics stay per corpus
-    assert trained_normalization(bundle) == "speaker"
+    assert trained_normalization(bundle) == "speaker" and trained_per_speaker(bundle)
     assert default_normalization(config) == "speaker"
     assert default_normalization(TrainConfig()) == "target-neutral"
+    assert not trained_per_speaker(ModelBundle(bundle.config, bundle.labels, {}, {}, metadata={}))
+
+
+def test_hybrid_normalisation_keeps_corpus_statistics_where_speakers_speak_one_emotion(tmp_path):
+    corpora = [
+        read_corpus("folder", make_folder(tmp_path / "folder", speakers=SPEAKERS, seconds=0.5)),
+        read_corpus("urdu", make_urdu(tmp_path / "urdu", seconds=0.5)),
+    ]
+    data = prepare_data(corpora, FeatureCache(tmp_path / "cache", workers=1, progress=False))
+    assert one_emotion_corpora(data.train) == {"urdu"}  # the folder corpus's speakers speak every emotion
+    config = TrainConfig.named("small").with_overrides(normalization="hybrid", steps=1, eval_every=1, batch_size=8)
+    trainer = Trainer(data, config, tmp_path / "run", progress=False)
+    per_speaker = Trainer(data, config.with_overrides(normalization="speaker"), tmp_path / "other", progress=False)
+    neutral = fit_normalization(data.train, data.corpora)
+
+    def own(example, examples):
+        speaker = example.utterance.corpus, example.utterance.speaker
+        return fit_stats(e.features for e in examples if (e.utterance.corpus, e.utterance.speaker) == speaker)
+
+    pairs = zip(trainer.windows.features, per_speaker.windows.features, strict=True)
+    for example, (hybrid, speaker) in zip(data.train, pairs, strict=True):
+        assert np.allclose(speaker, own(example, data.train).apply(example.features), atol=1e-5)
+        if example.utterance.corpus == "urdu":
+            assert np.allclose(hybrid, neutral["urdu"].apply(example.features), atol=1e-5)
+            assert not np.allclose(hybrid, speaker, atol=1e-2)
+        else:
+            assert np.allclose(hybrid, speaker, atol=1e-5)
+    assert {e.utterance.corpus for e in data.valid} == {"folder", "urdu"}
+    for example, stats in zip(data.valid, trainer.valid_stats, strict=True):
+        expected = neutral["urdu"] if example.utterance.corpus == "urdu" else own(example, data.valid)
+        assert np.allclose(stats.mean, expected.mean) and stats.frames == expected.frames
+
+    trainer.run()
+    bundle = load_bundle(tmp_path / "run" / BEST_UA)
+    assert bundle.metadata[CORPUS_NORMALIZED] == ["urdu"] and trained_per_speaker(bundle)
+    per_speaker.run()
+    assert CORPUS_NORMALIZED not in load_bundle(tmp_path / "other" / BEST_UA).metadata
+    # evaluation's "speaker" mode follows the bundle: URDU with its training statistics, the others per speaker
+    for corpus in ("folder", "urdu"):
+        examples = [e for e in data.valid if e.utterance.corpus == corpus]
+        stats = [s for e, s in zip(data.valid, trainer.valid_stats, strict=True) if e.utterance.corpus == corpus]
+        evaluated = corpus_normalization("speaker", bundle, corpus, examples)
+        assert all(np.array_equal(a.mean, b.mean) for a, b in zip(evaluated, stats, strict=True))
+    assert default_normalization(config) == "speaker"
 
 
 # --- resume with every option on ---
@@ -381,6 +430,7 @@ def test_new_fields_at_default_keep_the_original_fingerprint(data, tmp_path):
         {"freq_mask_bands": 4},
         {"mixup": 0.1},
         {"normalization": "speaker"},
+        {"normalization": "hybrid"},
         {"lr_schedule": "plateau"},
         {"lr_patience": 2},
     )
@@ -402,6 +452,7 @@ def test_command_line_options():
     assert parse("--config=small") == TrainConfig.named("small")
     config = parse("--specaugment", "--mixup=0.2", "--train-normalization=speaker")
     assert (config.time_masks, config.freq_masks, config.mixup, config.normalization) == (2, 2, 0.2, "speaker")
+    assert parse("--train-normalization=hybrid").normalization == "hybrid"
     assert parse("--trim-silence").trim_silence and not parse().trim_silence
     config = parse("--specaugment", "--freq-masks=0", "--time-masks=3", "--time-mask-frames=20")
     assert (config.time_masks, config.time_mask_frames, config.freq_masks) == (3, 20, 0)

@@ -103,7 +103,8 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
         "--train-normalization",
         default=None,
         choices=TRAIN_NORMALIZATIONS,
-        help="corpus: each corpus's neutral statistics (reference, default); speaker: each speaker's own speech",
+        help="corpus: each corpus's neutral statistics (reference, default); speaker: each speaker's own speech; "
+        "hybrid: each speaker's own, but a corpus whose speakers mostly speak one emotion each keeps its neutral ones",
     )
     p.add_argument(
         "--trim-silence",

@@ -10,7 +10,7 @@ from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.corpora import read_corpora
 from speech_emotion.corpora.base import SPLIT_CHOICES
-from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, trained_normalization, trained_on_trimmed
+from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, trained_on_trimmed, trained_per_speaker
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.cache import FeatureCache
 
@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=NORMALIZATION_MODES,
         help="model: the bundle's statistics of each corpus it was trained on; target-neutral: the corpus's own "
         "neutral speech (cross-corpus protocol); target-all: all its speech; speaker: each speaker's speech "
-        "(default: speaker for a model trained with --train-normalization speaker, else model)",
+        "(default: speaker for a model trained with --train-normalization speaker or hybrid, else model)",
     )
     p.add_argument(
         "--trim-silence",
@@ -47,8 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
     corpora = read_corpora(args.corpora, args.excited_as_happy)
-    trained_per_speaker = trained_normalization(recognizer.bundle) == "speaker"
-    normalization = args.normalization or ("speaker" if trained_per_speaker else "model")
+    normalization = args.normalization or ("speaker" if trained_per_speaker(recognizer.bundle) else "model")
     trim = trained_on_trimmed(recognizer.bundle) if args.trim_silence is None else args.trim_silence
     report = evaluate(recognizer, corpora, FeatureCache(args.cache, args.workers, trim=trim), args.split, normalization)
     print(format_report(report))

@@ -113,7 +113,7 @@ def score_fold(
 
 def default_normalization(config: TrainConfig) -> str:
     """The held-out corpus's statistics that match training: its speakers' own, or its neutral speech."""
-    return "speaker" if config.normalization == "speaker" else "target-neutral"
+    return "speaker" if config.per_speaker else "target-neutral"
 
 
 def recorded_folds(out_dir: Path, normalization: str) -> dict[str, FoldResult]:

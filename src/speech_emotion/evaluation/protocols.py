@@ -6,7 +6,9 @@ one of the others, chosen explicitly, because the bundle's ``default`` statistic
 ``target-all``: all of the evaluated corpus's speech (needs no labels).
 ``speaker``: each speaker's own speech, all of it (needs no labels; what a monitor can do per person).
 The ``target-*`` and ``speaker`` statistics come from the utterances being evaluated (the chosen split).
-A model trained with per-speaker statistics (``--train-normalization speaker``) expects ``speaker``.
+A model trained with per-speaker statistics (``--train-normalization speaker`` or ``hybrid``) expects ``speaker``;
+a ``hybrid`` model lists the corpora it normalised with their neutral statistics instead (one-emotion speakers),
+and ``speaker`` keeps the bundle's statistics for those.
 
 Scoring goes through :meth:`EmotionRecognizer.predict_features`, the path ``predict`` and the monitor use.
 """
@@ -23,11 +25,17 @@ from speech_emotion.training.dataset import Example, speaker_normalization
 
 NORMALIZATION_MODES = ("model", "target-neutral", "target-all", "speaker")
 UTTERANCES_PER_CALL = 64  # bounds the windows held at once
+CORPUS_NORMALIZED = "corpus_normalized"  # bundle metadata: corpora a hybrid model normalised per corpus
 
 
 def trained_normalization(bundle: ModelBundle) -> str:
-    """How the bundle's training speech was normalised: ``corpus`` (the reference's way) or ``speaker``."""
+    """How the bundle's training speech was normalised: ``corpus`` (the reference's way), ``speaker`` or ``hybrid``."""
     return bundle.metadata.get("train_config", {}).get("normalization", "corpus")
+
+
+def trained_per_speaker(bundle: ModelBundle) -> bool:
+    """Whether the bundle expects speech normalised with each speaker's own statistics."""
+    return trained_normalization(bundle) in ("speaker", "hybrid")
 
 
 def trained_on_trimmed(bundle: ModelBundle) -> bool:
@@ -49,6 +57,8 @@ def corpus_normalization(mode: str, bundle: ModelBundle, corpus: str, examples: 
     if mode == "target-all":
         return [fit_stats(e.features for e in examples)] * len(examples)
     if mode == "speaker":
+        if bundle is not None and corpus in bundle.metadata.get(CORPUS_NORMALIZED, ()):
+            return [bundle.stats(corpus)] * len(examples)
         return speaker_normalization(examples)
     raise ValueError(f"normalisation must be one of {', '.join(NORMALIZATION_MODES)}, not {mode!r}")
 

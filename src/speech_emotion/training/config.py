@@ -14,7 +14,7 @@ from speech_emotion.model import ACRNNConfig
 
 REFERENCE_LEARNING_RATE = 1e-4
 SMALL_LEARNING_RATE = 1e-3
-TRAIN_NORMALIZATIONS = ("corpus", "speaker")
+TRAIN_NORMALIZATIONS = ("corpus", "speaker", "hybrid")
 LR_SCHEDULES = ("constant", "cosine", "plateau")
 SPECAUGMENT_MASKS = 2  # time masks and frequency masks per window with --specaugment
 
@@ -39,7 +39,8 @@ class TrainConfig:
     freq_masks: int = 0  # masks of up to freq_mask_bands adjacent mel bands per training window
     freq_mask_bands: int = 8
     mixup: float = 0.0  # Beta(alpha, alpha) mixing of window pairs within a batch; 0: off
-    normalization: str = "corpus"  # corpus: per-corpus neutral statistics (reference); speaker: each speaker's own
+    normalization: str = "corpus"  # corpus: per-corpus neutral statistics (reference); speaker: each speaker's own;
+    # hybrid: each speaker's own, but the corpus's neutral ones in corpora of one-emotion speakers (URDU)
     trim_silence: bool = False  # cut each file to its speech with the monitor's VAD (the reference kept it whole)
     lr_schedule: str = "constant"  # constant (reference); cosine: to zero at the last batch; plateau: when UA stalls
     lr_patience: int = 4  # plateau: validations without a better UA that are borne; the next lowers the rate
@@ -71,6 +72,11 @@ class TrainConfig:
     def with_overrides(self, **changes) -> TrainConfig:
         """A copy with the given fields changed; ``None`` values leave a field as it is."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def per_speaker(self) -> bool:
+        """Whether speakers are normalised with their own statistics (everywhere, or but in one-emotion corpora)."""
+        return self.normalization in ("speaker", "hybrid")
 
     def network(self, n_classes: int) -> ACRNNConfig:
         return ACRNNConfig.named(self.model, n_classes)

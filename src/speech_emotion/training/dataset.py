@@ -3,13 +3,16 @@
 Statistics are fitted on the *training* speakers' neutral speech only, one set per corpus, plus the pooled
 ``default`` set of all training corpora that the bundle uses for speech from anywhere else. With per-speaker
 normalisation each speaker's speech is z-scored with the statistics of all of that speaker's speech instead, as
-a monitor can do for a person whose neutral speech it cannot pick out (:func:`speaker_normalization`). Windows
+a monitor can do for a person whose neutral speech it cannot pick out (:func:`speaker_normalization`); the
+``hybrid`` mode keeps the corpus's neutral statistics for corpora whose speakers speak in one emotion each
+(:func:`one_emotion_corpora`), where a speaker's own statistics would be those of the emotion itself. Windows
 are cut from normalised features and zero-padded after normalisation (see :mod:`speech_emotion.windows`); they
 are cut when a batch is built, so memory holds each utterance's features once, not every window.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -47,6 +50,17 @@ def speaker_normalization(examples: Sequence[Example]) -> list[NormStats]:
             missing.utterance.path, f"speaker {missing.utterance.speaker} has too little speech to normalise with"
         )
     return [stats[e.utterance.corpus, e.utterance.speaker] for e in examples]
+
+
+def one_emotion_corpora(examples: Sequence[Example]) -> set[str]:
+    """Corpora where most speakers speak in a single emotion (URDU), so per-speaker statistics would erase it."""
+    emotions = defaultdict(set)
+    for e in examples:
+        emotions[e.utterance.corpus, e.utterance.speaker].add(e.utterance.label)
+    one_emotion = defaultdict(list)
+    for (corpus, _), labels in emotions.items():
+        one_emotion[corpus].append(len(labels) == 1)
+    return {corpus for corpus, flags in one_emotion.items() if 2 * sum(flags) > len(flags)}
 
 
 def fit_normalization(train: Sequence[Example], corpora: Sequence[Corpus]) -> dict[str, NormStats]:

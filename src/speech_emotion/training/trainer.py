@@ -39,7 +39,7 @@ from speech_emotion.bundle import ModelBundle, save_bundle
 from speech_emotion.corpora.base import LABELS, Corpus, Unreadable
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.evaluation.metrics import Scores, score
-from speech_emotion.evaluation.protocols import predict_labels
+from speech_emotion.evaluation.protocols import CORPUS_NORMALIZED, predict_labels
 from speech_emotion.model import ACRNN
 from speech_emotion.normalization import NormStats
 from speech_emotion.recognizer import EmotionRecognizer, resolve_device
@@ -52,6 +52,7 @@ from speech_emotion.training.dataset import (
     WindowSet,
     examples_of,
     fit_normalization,
+    one_emotion_corpora,
     speaker_normalization,
 )
 from speech_emotion.training.sampler import BalancedSampler
@@ -185,6 +186,8 @@ class Trainer:
         self.progress = progress
         self.labels = data.labels
         self.stats = fit_normalization(data.train, data.corpora)  # stored in the bundle whatever the mode
+        hybrid = config.normalization == "hybrid"
+        self.corpus_normalized = sorted(one_emotion_corpora(data.train)) if hybrid else []
         self.windows = WindowSet(data.train, self._normalization(data.train), self.labels, config.hop)
         if config.adversarial and len(self.windows.corpus_names) < 2:
             raise TrainingError(
@@ -287,6 +290,7 @@ class Trainer:
                     for c in self.data.corpora
                 ],
                 "train_config": self.config.to_dict(),
+                **({CORPUS_NORMALIZED: self.corpus_normalized} if self.corpus_normalized else {}),
                 **({"initialised_from": self.initial.model_id} if self.initial is not None else {}),
                 **metadata,
             },
@@ -391,10 +395,14 @@ class Trainer:
         return progress
 
     def _normalization(self, examples: Sequence[Example]) -> list[NormStats]:
-        """The statistics for each example: its corpus's neutral ones, or its speaker's own."""
-        if self.config.normalization == "speaker":
-            return speaker_normalization(examples)
-        return [self.stats[e.utterance.corpus] for e in examples]
+        """The statistics for each example: its corpus's neutral ones, or its speaker's own (hybrid: but in
+        the corpora of one-emotion speakers)."""
+        if not self.config.per_speaker:
+            return [self.stats[e.utterance.corpus] for e in examples]
+        return [
+            self.stats[e.utterance.corpus] if e.utterance.corpus in self.corpus_normalized else own
+            for e, own in zip(examples, speaker_normalization(examples), strict=True)
+        ]
 
     @staticmethod
     def _count(corpus: str, examples: Sequence[Example]) -> int:
