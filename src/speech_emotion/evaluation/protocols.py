@@ -21,6 +21,7 @@ from speech_emotion.bundle import ModelBundle
 from speech_emotion.corpora.base import CorpusError
 from speech_emotion.normalization import NormStats, fit_stats
 from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.training.config import PER_SPEAKER_NORMALIZATIONS
 from speech_emotion.training.dataset import Example, speaker_normalization
 
 NORMALIZATION_MODES = ("model", "target-neutral", "target-all", "speaker")
@@ -35,7 +36,7 @@ def trained_normalization(bundle: ModelBundle) -> str:
 
 def trained_per_speaker(bundle: ModelBundle) -> bool:
     """Whether the bundle expects speech normalised with each speaker's own statistics."""
-    return trained_normalization(bundle) in ("speaker", "hybrid")
+    return trained_normalization(bundle) in PER_SPEAKER_NORMALIZATIONS
 
 
 def trained_on_trimmed(bundle: ModelBundle) -> bool:

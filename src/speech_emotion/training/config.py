@@ -15,6 +15,7 @@ from speech_emotion.model import ACRNNConfig
 REFERENCE_LEARNING_RATE = 1e-4
 SMALL_LEARNING_RATE = 1e-3
 TRAIN_NORMALIZATIONS = ("corpus", "speaker", "hybrid")
+PER_SPEAKER_NORMALIZATIONS = ("speaker", "hybrid")  # those that z-score speakers with their own statistics
 LR_SCHEDULES = ("constant", "cosine", "plateau")
 SPECAUGMENT_MASKS = 2  # time masks and frequency masks per window with --specaugment
 
@@ -76,7 +77,7 @@ class TrainConfig:
     @property
     def per_speaker(self) -> bool:
         """Whether speakers are normalised with their own statistics (everywhere, or but in one-emotion corpora)."""
-        return self.normalization in ("speaker", "hybrid")
+        return self.normalization in PER_SPEAKER_NORMALIZATIONS
 
     def network(self, n_classes: int) -> ACRNNConfig:
         return ACRNNConfig.named(self.model, n_classes)
