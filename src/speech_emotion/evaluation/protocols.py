@@ -58,9 +58,8 @@ def corpus_normalization(mode: str, bundle: ModelBundle, corpus: str, examples: 
     if mode == "target-all":
         return [fit_stats(e.features for e in examples)] * len(examples)
     if mode == "speaker":
-        if bundle is not None and corpus in bundle.metadata.get(CORPUS_NORMALIZED, ()):
-            return [bundle.stats(corpus)] * len(examples)
-        return speaker_normalization(examples)
+        kept = bundle.metadata.get(CORPUS_NORMALIZED, ()) if bundle is not None else ()
+        return speaker_normalization(examples, {name: bundle.stats(name) for name in kept})
     raise ValueError(f"normalisation must be one of {', '.join(NORMALIZATION_MODES)}, not {mode!r}")
 
 

@@ -13,7 +13,7 @@ are cut when a batch is built, so memory holds each utterance's features once, n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,17 +39,22 @@ def examples_of(utterances: Sequence[Utterance], feature_set: FeatureSet) -> lis
     return [Example(u, feature_set.features[u.path]) for u in utterances if u.path in feature_set.features]
 
 
-def speaker_normalization(examples: Sequence[Example]) -> list[NormStats]:
-    """For each example, the statistics of all its speaker's examples (no labels used; speakers per corpus)."""
+def speaker_normalization(examples: Sequence[Example], kept: Mapping[str, NormStats] | None = None) -> list[NormStats]:
+    """For each example, the statistics of all its speaker's examples (no labels used; speakers per corpus).
+
+    The corpora in ``kept`` keep the statistics given there instead (``hybrid``: one-emotion corpora).
+    """
+    kept = kept or {}
+    own = [e for e in examples if e.utterance.corpus not in kept]
     stats = fit_group_stats(
-        (((e.utterance.corpus, e.utterance.speaker), None, e.features) for e in examples), neutral_label=None
+        (((e.utterance.corpus, e.utterance.speaker), None, e.features) for e in own), neutral_label=None
     )
-    missing = next((e for e in examples if (e.utterance.corpus, e.utterance.speaker) not in stats), None)
+    missing = next((e for e in own if (e.utterance.corpus, e.utterance.speaker) not in stats), None)
     if missing is not None:
         raise CorpusError(
             missing.utterance.path, f"speaker {missing.utterance.speaker} has too little speech to normalise with"
         )
-    return [stats[e.utterance.corpus, e.utterance.speaker] for e in examples]
+    return [kept.get(e.utterance.corpus) or stats[e.utterance.corpus, e.utterance.speaker] for e in examples]
 
 
 def one_emotion_corpora(examples: Sequence[Example]) -> set[str]:

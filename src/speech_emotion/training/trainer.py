@@ -399,10 +399,7 @@ class Trainer:
         the corpora of one-emotion speakers)."""
         if not self.config.per_speaker:
             return [self.stats[e.utterance.corpus] for e in examples]
-        return [
-            self.stats[e.utterance.corpus] if e.utterance.corpus in self.corpus_normalized else own
-            for e, own in zip(examples, speaker_normalization(examples), strict=True)
-        ]
+        return speaker_normalization(examples, {corpus: self.stats[corpus] for corpus in self.corpus_normalized})
 
     @staticmethod
     def _count(corpus: str, examples: Sequence[Example]) -> int:
