@@ -1,7 +1,7 @@
 """The training options beyond the reference recipe: SpecAugment-style masking, mixup, per-speaker
-normalisation, learning-rate schedules, domain-adversarial training, starting from a bundle's weights; their
-command-line options; and that with all of them off a run is the reference's (same resume fingerprint as before
-they existed)."""
+normalisation, learning-rate schedules, domain-adversarial training, weight averaging, starting from a bundle's
+weights; their command-line options; and that with all of them off a run is the reference's (same resume
+fingerprint as before they existed)."""
 
 from __future__ import annotations
 
@@ -396,6 +396,34 @@ def test_train_names_a_missing_starting_bundle_in_one_line(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+# --- weight averaging ---
+
+
+def test_weight_averaging_keeps_the_mean_of_the_weights_from_its_batch_on_and_resumes(data, tmp_path):
+    config = TrainConfig.named("small").with_overrides(steps=3, eval_every=3, batch_size=8)
+    Trainer(data, config.with_overrides(steps=2), tmp_path / "plain", progress=False).run()
+    after = [torch.load(tmp_path / "plain" / CHECKPOINT, weights_only=True)["model"]]
+    Trainer(data, config, tmp_path / "plain", progress=False).run(resume=True)
+    after.append(torch.load(tmp_path / "plain" / CHECKPOINT, weights_only=True)["model"])
+
+    averaged = config.with_overrides(average_from=2)
+    Trainer(data, averaged, tmp_path / "averaged", progress=False).run()
+    kept = load_bundle(tmp_path / "averaged" / BEST_UA).float_weights()
+    floats = [name for name, value in after[0].items() if value.is_floating_point()]  # batch-norm statistics too
+    assert not torch.equal(after[0][floats[0]], after[1][floats[0]])
+    assert all(torch.allclose(kept[name], (after[0][name] + after[1][name]) / 2, atol=1e-7) for name in floats)
+    network = torch.load(tmp_path / "averaged" / CHECKPOINT, weights_only=True)["model"]
+    assert all(torch.equal(network[name], after[1][name]) for name in floats)  # the network trains as before
+
+    Trainer(data, averaged.with_overrides(steps=2), tmp_path / "resumed", progress=False).run()
+    Trainer(data, averaged, tmp_path / "resumed", progress=False).run(resume=True)
+    straight, resumed = (
+        torch.load(tmp_path / run / CHECKPOINT, weights_only=True)["average"] for run in ("averaged", "resumed")
+    )
+    assert int(resumed["n_averaged"]) == 2
+    assert all(torch.equal(straight[name], resumed[name]) for name in straight)
+
+
 # --- compatibility: new fields at their defaults leave the resume fingerprint as it was ---
 
 
@@ -433,6 +461,7 @@ def test_new_fields_at_default_keep_the_original_fingerprint(data, tmp_path):
         {"normalization": "hybrid"},
         {"lr_schedule": "plateau"},
         {"lr_patience": 2},
+        {"average_from": 2},
     )
     for changed in changes:
         assert Trainer(data, small.with_overrides(**changed), tmp_path, progress=False)._fingerprint() != fingerprint
@@ -460,6 +489,7 @@ def test_command_line_options():
     assert (config.lr_schedule, config.lr_patience, config.lr_factor) == ("plateau", 2, 0.5)
     assert parse("--lr-schedule=cosine").lr_schedule == "cosine" and parse().lr_schedule == "constant"
     assert parse("--adversary=0.3").adversary_weight == 0.3 and parse().adversary_weight == 0
+    assert parse("--average-from=400").average_from == 400 and parse().average_from is None
     for bad in (
         "--mixup=-1",
         "--adversary=-0.1",
@@ -467,6 +497,7 @@ def test_command_line_options():
         "--lr-factor=1",
         "--lr-factor=0",
         "--lr-patience=-1",
+        "--average-from=0",
     ):
         with pytest.raises(SystemExit):
             parse(bad)
@@ -476,3 +507,5 @@ def test_command_line_options():
         TrainConfig(normalization="utterance")
     with pytest.raises(ValueError, match="lr_schedule must be one of constant, cosine, plateau"):
         TrainConfig(lr_schedule="step")
+    with pytest.raises(ValueError, match="average_from must be a batch number from 1 on, not 0"):
+        TrainConfig(average_from=0)

@@ -100,6 +100,14 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
         "with a weight rising to WEIGHT (default 0: off; needs two or more corpora)",
     )
     p.add_argument(
+        "--average-from",
+        type=positive_int,
+        default=None,
+        metavar="BATCH",
+        help="average the weights after this batch and every later one; validate and keep that mean "
+        "(stochastic weight averaging; default: off)",
+    )
+    p.add_argument(
         "--train-normalization",
         default=None,
         choices=TRAIN_NORMALIZATIONS,
@@ -133,6 +141,7 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         freq_mask_bands=args.freq_mask_bands,
         mixup=args.mixup,
         adversary_weight=args.adversary,
+        average_from=args.average_from,
         normalization=args.train_normalization,
         trim_silence=args.trim_silence or None,
         steps=args.steps,

@@ -2,8 +2,9 @@
 
 The reference trained with Adam at a learning rate of 1e-5 for about 2000 batches of 60. The default here is
 :data:`REFERENCE_LEARNING_RATE`; docs/training.md records the runs behind that choice. The augmentation,
-normalisation, schedule and adversary options (masking, mixup, per-speaker statistics, a decaying learning rate,
-a corpus adversary) are off by default, which is the reference recipe; docs/training.md compares them.
+normalisation, schedule, adversary and averaging options (masking, mixup, per-speaker statistics, a decaying
+learning rate, a corpus adversary, a running mean of the weights) are off by default, which is the reference
+recipe; docs/training.md compares them.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class TrainConfig:
     lr_patience: int = 4  # plateau: validations without a better UA that are borne; the next lowers the rate
     lr_factor: float = 0.1  # plateau: what the rate is multiplied by each time
     adversary_weight: float = 0.0  # domain-adversarial training against the corpus label: the final reversal weight
+    average_from: int | None = None  # validate and keep the running mean of the weights from this batch on; None: off
 
     def __post_init__(self):
         if self.normalization not in TRAIN_NORMALIZATIONS:
@@ -59,6 +61,8 @@ class TrainConfig:
         sizes = (self.time_masks, self.freq_masks, self.time_mask_frames, self.freq_mask_bands)
         if min(sizes) < 0 or self.mixup < 0 or self.adversary_weight < 0:
             raise ValueError("mask counts, mask widths, mixup and adversary_weight must not be negative")
+        if self.average_from is not None and self.average_from < 1:
+            raise ValueError(f"average_from must be a batch number from 1 on, not {self.average_from}")
 
     @classmethod
     def named(cls, name: str) -> TrainConfig:

@@ -8,6 +8,11 @@ as in the reference. Metrics go to ``metrics.csv`` and TensorBoard.
 With ``adversary_weight`` a corpus classifier trains beside the network through a gradient reversal
 (:mod:`.adversary`); it is saved in the checkpoint, never in the bundles.
 
+With ``average_from`` the weights after that batch and every later one are averaged (stochastic weight
+averaging, PyTorch's ``AveragedModel``, batch-norm statistics included): a mean of nearby weights sits in a
+flatter part of the loss surface, which transfers better to unseen domains than any one of them (Cha et al.,
+SWAD, 2021). From that batch on, validation scores the mean and the kept bundles hold it.
+
 A run is resumable: ``checkpoint.pt`` holds the weights (the adversary's too), the optimiser, the learning-rate
 schedule, the random state, the step and the running sums, and batches depend only on the seed and the batch
 number (see :mod:`.sampler`), so a resumed run ends with the same weights and metrics as one that never stopped.
@@ -32,6 +37,7 @@ from pathlib import Path
 
 import torch
 from torch.nn import functional
+from torch.optim.swa_utils import AveragedModel
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
@@ -141,12 +147,13 @@ class _Progress:
 @dataclass
 class _Learners:
     """What each batch updates and a checkpoint keeps: the network, the corpus adversary (if any), Adam, the
-    learning-rate schedule."""
+    learning-rate schedule, the running mean of the weights (if any)."""
 
     model: ACRNN
     adversary: CorpusAdversary | None
     optimizer: torch.optim.Optimizer
     schedule: LearningRateSchedule
+    average: AveragedModel | None = None
 
     def state_dict(self) -> dict:
         return {
@@ -154,12 +161,15 @@ class _Learners:
             "adversary": self.adversary.state_dict() if self.adversary is not None else {},
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict(),
+            "average": self.average.state_dict() if self.average is not None else {},
         }
 
     def load_state_dict(self, payload: dict) -> None:
         self.model.load_state_dict(payload["model"])
         if self.adversary is not None:
             self.adversary.load_state_dict(payload["adversary"])
+        if self.average is not None:
+            self.average.load_state_dict(payload["average"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.schedule.load_state_dict(payload.get("schedule", {}))  # checkpoints from before schedules: constant
 
@@ -234,6 +244,8 @@ class Trainer:
                 result = train_step(model, learners.optimizer, x, y, self.config.bf16, adversary, corpus, weight)
                 schedule.after_batch()
                 progress.step += 1
+                if self._averaging(progress.step):
+                    learners.average.update_parameters(model)
                 progress.loss_sum += result.loss
                 progress.correct += result.correct
                 progress.corpus_correct += result.corpus_correct
@@ -243,7 +255,8 @@ class Trainer:
                 bar.update()
                 saved = False
                 if progress.step % self.config.eval_every == 0 or progress.step == self.config.steps:
-                    self._validate(model, progress, metrics, writer, learning_rate=schedule.rate)
+                    kept = learners.average.module if self._averaging(progress.step) else model
+                    self._validate(kept, progress, metrics, writer, learning_rate=schedule.rate)
                     schedule.after_validation(metrics.last["valid_ua"])
                     bar.set_postfix(loss=f"{metrics.last['train_loss']:.3f}", ua=f"{metrics.last['valid_ua']:.3f}")
                     self._save_checkpoint(checkpoint, learners, progress)
@@ -344,11 +357,16 @@ class Trainer:
         text = json.dumps({"settings": settings, "labels": self.labels, "items": items, **started_from})
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def _averaging(self, step: int) -> bool:
+        """Whether the weights after batch ``step`` join the running mean (and the mean is what is validated)."""
+        return self.config.average_from is not None and step >= self.config.average_from
+
     def _adversary_weight(self, step: int) -> float:
         return adversary_weight(step, self.config.steps, self.config.adversary_weight)
 
     def _learners(self, resume: bool) -> _Learners:
-        """A fresh network (or the starting bundle's, unless resuming), the adversary, Adam over both, the schedule."""
+        """A fresh network (or the starting bundle's, unless resuming), the adversary, Adam over both, the schedule,
+        the running mean of the weights."""
         torch.manual_seed(self.config.seed)
         model = ACRNN(self.network).to(self.device)
         if self.initial is not None and not resume:
@@ -358,7 +376,8 @@ class Trainer:
             adversary = CorpusAdversary(self.network, len(self.windows.corpus_names)).to(self.device)
         parameters = [*model.parameters(), *(adversary.parameters() if adversary is not None else [])]
         optimizer = torch.optim.Adam(parameters, lr=self.config.learning_rate)
-        return _Learners(model, adversary, optimizer, LearningRateSchedule(optimizer, self.config))
+        average = AveragedModel(model, use_buffers=True) if self.config.average_from is not None else None
+        return _Learners(model, adversary, optimizer, LearningRateSchedule(optimizer, self.config), average)
 
     def _save_checkpoint(self, path: Path, learners: _Learners, progress: _Progress) -> None:
         payload = {
