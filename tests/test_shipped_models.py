@@ -47,7 +47,7 @@ def test_predict_without_model_uses_the_shipped_one(corpora_dir, capsys):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_models_recognise_validation_speakers_well_above_chance(name, corpora_dir, tmp_path):
     """Emo-DB's validation speakers (never trained on), four classes: chance is 0.25, the model card says
-    0.74-0.77 UA and 0.91-1.00 sad recall; a broken bundle, feature or normalisation path falls far below."""
+    0.74-0.78 UA and 0.91-1.00 sad recall; a broken bundle, feature or normalisation path falls far below."""
     out = tmp_path / "scores.json"
     argv = ["evaluate", "--corpus", f"emodb={corpora_dir / 'emodb'}", "--split", "valid", "--json", str(out)]
     assert main([*argv, "--cache", str(tmp_path / "cache"), "--model", name]) == 0
