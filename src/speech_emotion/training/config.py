@@ -108,6 +108,11 @@ class TrainConfig:
         return self.adversary_weight > 0
 
     @property
+    def averaging(self) -> bool:
+        """Whether a running mean of the weights is kept (from batch ``average_from`` on)."""
+        return self.average_from is not None
+
+    @property
     def steps_shape_training(self) -> bool:
         """Whether every batch depends on the run's length, so that a run cannot be lengthened."""
         return self.lr_schedule == "cosine" or self.adversarial

@@ -54,7 +54,10 @@ def speaker_normalization(examples: Sequence[Example], kept: Mapping[str, NormSt
         raise CorpusError(
             missing.utterance.path, f"speaker {missing.utterance.speaker} has too little speech to normalise with"
         )
-    return [kept.get(e.utterance.corpus) or stats[e.utterance.corpus, e.utterance.speaker] for e in examples]
+    return [
+        kept[e.utterance.corpus] if e.utterance.corpus in kept else stats[e.utterance.corpus, e.utterance.speaker]
+        for e in examples
+    ]
 
 
 def one_emotion_corpora(examples: Sequence[Example]) -> set[str]:

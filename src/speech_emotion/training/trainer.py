@@ -360,7 +360,7 @@ class Trainer:
 
     def _averaging(self, step: int) -> bool:
         """Whether the weights after batch ``step`` join the running mean (and the mean is what is validated)."""
-        return self.config.average_from is not None and step >= self.config.average_from
+        return self.config.averaging and step >= self.config.average_from
 
     def _adversary_weight(self, step: int) -> float:
         return adversary_weight(step, self.config.steps, self.config.adversary_weight)
@@ -377,7 +377,7 @@ class Trainer:
             adversary = CorpusAdversary(self.network, len(self.windows.corpus_names)).to(self.device)
         parameters = [*model.parameters(), *(adversary.parameters() if adversary is not None else [])]
         optimizer = torch.optim.Adam(parameters, lr=self.config.learning_rate)
-        average = AveragedModel(model, use_buffers=True) if self.config.average_from is not None else None
+        average = AveragedModel(model, use_buffers=True) if self.config.averaging else None
         return _Learners(model, adversary, optimizer, LearningRateSchedule(optimizer, self.config), average)
 
     def _save_checkpoint(self, path: Path, learners: _Learners, progress: _Progress) -> None:
