@@ -1,6 +1,6 @@
 """The training options beyond the reference recipe: SpecAugment-style masking, mixup, per-speaker
-normalisation, learning-rate schedules, domain-adversarial training, weight averaging, starting from a bundle's
-weights; their command-line options; and that with all of them off a run is the reference's (same resume
+normalisation, learning-rate schedules, domain-adversarial training, weight averaging, class weights, starting
+from a bundle's weights; their command-line options; and that with all of them off a run is the reference's (same resume
 fingerprint as before they existed)."""
 
 from __future__ import annotations
@@ -396,6 +396,43 @@ def test_train_names_a_missing_starting_bundle_in_one_line(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+# --- class weights ---
+
+
+def test_a_class_weight_counts_each_window_of_that_emotion_as_that_many_windows():
+    torch.manual_seed(0)
+    model = ACRNN(ACRNNConfig.named("small", 4))
+    x, y = torch.randn(6, 3, 300, 40), torch.arange(6) % 4  # one window of class 2 among six
+    weights = torch.tensor([1.0, 1.0, 3.0, 1.0])
+
+    def moved(class_weights: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """Each parameter's change in one train_step at SGD rate 1: its gradient."""
+        m = copy.deepcopy(model)
+        before = {n: p.detach().clone() for n, p in m.named_parameters()}
+        torch.manual_seed(1)
+        train_step(m, torch.optim.SGD(m.parameters(), lr=1.0), x, y, class_weights=class_weights)
+        return {n: before[n] - p.detach() for n, p in m.named_parameters()}
+
+    m = copy.deepcopy(model).train()
+    torch.manual_seed(1)  # the dropout draws train_step makes
+    embedding, _ = m.embed(x)
+    per_window = functional.cross_entropy(m.head(embedding), y, reduction="none")
+    counts = weights[y]  # the class-2 window as three windows
+    ((per_window * counts).sum() / counts.sum()).backward()
+    weighted, plain = moved(weights), moved(None)
+    for name, p in m.named_parameters():
+        expected = p.grad if p.grad is not None else torch.zeros_like(p)
+        assert torch.allclose(weighted[name], expected, atol=1e-6), name
+    assert not all(torch.allclose(weighted[n], plain[n], atol=1e-6) for n in plain)
+
+
+def test_a_class_weight_must_name_a_training_label(data, tmp_path):
+    config = TrainConfig.named("small").with_overrides(class_weights={"joy": 2.0}, steps=1)
+    with pytest.raises(TrainingError, match="--class-weight: joy is not among the training labels angry"):
+        Trainer(data, config, tmp_path, progress=False)
+    assert not any(tmp_path.iterdir())  # refused before anything was written
+
+
 # --- weight averaging ---
 
 
@@ -462,6 +499,7 @@ def test_new_fields_at_default_keep_the_original_fingerprint(data, tmp_path):
         {"lr_schedule": "plateau"},
         {"lr_patience": 2},
         {"average_from": 2},
+        {"class_weights": {"sad": 2.0}},
     )
     for changed in changes:
         assert Trainer(data, small.with_overrides(**changed), tmp_path, progress=False)._fingerprint() != fingerprint
@@ -490,6 +528,8 @@ def test_command_line_options():
     assert parse("--lr-schedule=cosine").lr_schedule == "cosine" and parse().lr_schedule == "constant"
     assert parse("--adversary=0.3").adversary_weight == 0.3 and parse().adversary_weight == 0
     assert parse("--average-from=400").average_from == 400 and parse().average_from is None
+    weighted = parse("--class-weight=sad=3", "--class-weight", "angry=0.5")
+    assert weighted.class_weights == {"sad": 3.0, "angry": 0.5} and parse().class_weights is None
     for bad in (
         "--mixup=-1",
         "--adversary=-0.1",
@@ -498,6 +538,10 @@ def test_command_line_options():
         "--lr-factor=0",
         "--lr-patience=-1",
         "--average-from=0",
+        "--class-weight=sad",
+        "--class-weight==2",
+        "--class-weight=sad=0",
+        "--class-weight=sad=much",
     ):
         with pytest.raises(SystemExit):
             parse(bad)
@@ -509,3 +553,5 @@ def test_command_line_options():
         TrainConfig(lr_schedule="step")
     with pytest.raises(ValueError, match="average_from must be a batch number from 1 on, not 0"):
         TrainConfig(average_from=0)
+    with pytest.raises(ValueError, match="class weights must be above 0"):
+        TrainConfig(class_weights={"sad": 0.0})

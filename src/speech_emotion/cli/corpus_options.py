@@ -108,6 +108,15 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
         "(stochastic weight averaging; default: off)",
     )
     p.add_argument(
+        "--class-weight",
+        type=class_weight,
+        action="append",
+        default=None,
+        metavar="LABEL=WEIGHT",
+        help="weigh the emotion loss on LABEL's windows by WEIGHT (others 1; may be repeated; default: all equal), "
+        "e.g. sad=2 to trade other recalls for sad's",
+    )
+    p.add_argument(
         "--train-normalization",
         default=None,
         choices=TRAIN_NORMALIZATIONS,
@@ -142,6 +151,7 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         mixup=args.mixup,
         adversary_weight=args.adversary,
         average_from=args.average_from,
+        class_weights=dict(args.class_weight) if args.class_weight else None,
         normalization=args.train_normalization,
         trim_silence=args.trim_silence or None,
         steps=args.steps,
@@ -155,6 +165,14 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         seed=args.seed,
         bf16=args.bf16 or None,
     )
+
+
+def class_weight(text: str) -> tuple[str, float]:
+    """``LABEL=WEIGHT`` with a weight above 0."""
+    label, sep, weight = text.partition("=")
+    if not sep or not label:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LABEL=WEIGHT")
+    return label, positive_float(weight)
 
 
 def positive_int(text: str) -> int:
@@ -175,6 +193,13 @@ def non_negative_float(text: str) -> float:
     value = float(text)
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"{text} is not a number of zero or more")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number above 0")
     return value
 
 

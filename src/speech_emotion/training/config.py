@@ -2,9 +2,9 @@
 
 The reference trained with Adam at a learning rate of 1e-5 for about 2000 batches of 60. The default here is
 :data:`REFERENCE_LEARNING_RATE`; docs/training.md records the runs behind that choice. The augmentation,
-normalisation, schedule, adversary and averaging options (masking, mixup, per-speaker statistics, a decaying
-learning rate, a corpus adversary, a running mean of the weights) are off by default, which is the reference
-recipe; docs/training.md compares them.
+normalisation, schedule, adversary, averaging and class-weight options (masking, mixup, per-speaker statistics, a
+decaying learning rate, a corpus adversary, a running mean of the weights, a heavier loss on some emotions) are off
+by default, which is the reference recipe; docs/training.md compares them.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class TrainConfig:
     lr_factor: float = 0.1  # plateau: what the rate is multiplied by each time
     adversary_weight: float = 0.0  # domain-adversarial training against the corpus label: the final reversal weight
     average_from: int | None = None  # validate and keep the running mean of the weights from this batch on; None: off
+    class_weights: dict[str, float] | None = None  # emotion loss weight per label (others 1); None: all equal
 
     def __post_init__(self):
         if self.normalization not in TRAIN_NORMALIZATIONS:
@@ -63,6 +64,8 @@ class TrainConfig:
             raise ValueError("mask counts, mask widths, mixup and adversary_weight must not be negative")
         if self.average_from is not None and self.average_from < 1:
             raise ValueError(f"average_from must be a batch number from 1 on, not {self.average_from}")
+        if self.class_weights is not None and not all(w > 0 for w in self.class_weights.values()):
+            raise ValueError(f"class weights must be above 0, not {self.class_weights}")
 
     @classmethod
     def named(cls, name: str) -> TrainConfig:

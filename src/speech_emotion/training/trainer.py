@@ -205,6 +205,7 @@ class Trainer:
                 ", ".join(self.windows.corpus_names),
                 "domain-adversarial training (--adversary) needs at least two training corpora",
             )
+        self.class_weights = self._class_weights()
         self.sampler = BalancedSampler(self.windows.classes, len(self.labels), config.batch_size, config.seed)
         self.augment = Augmentation.from_config(config)
         self.valid_stats = self._normalization(data.valid)
@@ -242,7 +243,9 @@ class Trainer:
                     targets = [(y, len(self.labels)), (corpus, len(self.windows.corpus_names))]
                     x, (y, corpus) = self.augment(x, targets, progress.step)
                 weight = self._adversary_weight(progress.step)
-                result = train_step(model, learners.optimizer, x, y, self.config.bf16, adversary, corpus, weight)
+                result = train_step(
+                    model, learners.optimizer, x, y, self.config.bf16, adversary, corpus, weight, self.class_weights
+                )
                 schedule.after_batch()
                 progress.step += 1
                 if self._averaging(progress.step):
@@ -362,6 +365,18 @@ class Trainer:
         """Whether the weights after batch ``step`` join the running mean (and the mean is what is validated)."""
         return self.config.averaging and step >= self.config.average_from
 
+    def _class_weights(self) -> torch.Tensor | None:
+        """The emotion loss's weight for each label in order, from ``class_weights`` (a label not named weighs 1)."""
+        named = self.config.class_weights
+        if named is None:
+            return None
+        unknown = sorted(set(named) - set(self.labels))
+        if unknown:
+            raise TrainingError(
+                "--class-weight", f"{', '.join(unknown)} is not among the training labels {', '.join(self.labels)}"
+            )
+        return torch.tensor([named.get(label, 1.0) for label in self.labels])
+
     def _adversary_weight(self, step: int) -> float:
         return adversary_weight(step, self.config.steps, self.config.adversary_weight)
 
@@ -442,10 +457,12 @@ def train_step(
     adversary: CorpusAdversary | None = None,
     corpus: torch.Tensor | None = None,
     adversary_weight: float = 0.0,
+    class_weights: torch.Tensor | None = None,
 ) -> StepResult:
     """One Adam step on a batch, with the corpus adversary's loss added when there is one.
 
     ``y`` and ``corpus`` hold indices, or probabilities (mixup), where "right" means the most probable one.
+    ``class_weights`` (one per emotion) weigh the emotion loss as PyTorch's ``cross_entropy`` does.
     """
     device = next(model.parameters()).device
     x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
@@ -455,7 +472,8 @@ def train_step(
         embedding, _ = model.embed(x)
         logits = model.head(embedding)
         corpus_logits = adversary(embedding, adversary_weight) if adversary is not None else None
-    emotion_loss = functional.cross_entropy(logits.float(), y)
+    weight = class_weights.to(device) if class_weights is not None else None
+    emotion_loss = functional.cross_entropy(logits.float(), y, weight=weight)
     loss, corpus_correct = emotion_loss, 0
     if corpus_logits is not None:
         corpus = corpus.to(device, non_blocking=True)
