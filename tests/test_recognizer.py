@@ -8,6 +8,7 @@ import torch
 
 from speech_emotion.bundle import load_bundle, save_bundle
 from speech_emotion.errors import BundleError
+from speech_emotion.features import log_mel_3d
 from speech_emotion.recognizer import EmotionRecognizer
 
 
@@ -84,3 +85,24 @@ def test_cuda_request_without_gpu_is_a_clear_error(tiny_bundle):
         pytest.skip("a GPU is present")
     with pytest.raises(Exception, match="no CUDA GPU"):
         EmotionRecognizer.load(tiny_bundle, device="cuda")
+
+
+def test_a_bundles_logit_offsets_are_added_to_every_window_before_pooling(tiny_bundle, tmp_path):
+    bundle = load_bundle(tiny_bundle)
+    bundle.metadata = {**bundle.metadata, "logit_offsets": {"sad": 1.5}}
+    save_bundle(bundle, tmp_path / "leaning.pt")
+    plain, leaning = EmotionRecognizer.load(tiny_bundle), EmotionRecognizer.load(tmp_path / "leaning.pt")
+    assert torch.equal(leaning.logit_offsets, torch.tensor([0.0, 0.0, 1.5, 0.0]))
+    features = [log_mel_3d(speech_like(seconds, seed)) for seconds, seed in ((2.0, 1), (4.5, 2))]
+    for (logits, _), prediction in zip(plain.network_logits(features), leaning.predict_features(features), strict=True):
+        shifted = logits + torch.tensor([0.0, 0.0, 1.5, 0.0])
+        expected = torch.softmax(shifted.max(dim=0).values, dim=-1)  # the reference's max pooling
+        assert [prediction.probabilities[k] for k in leaning.labels] == pytest.approx(expected.tolist(), abs=1e-5)
+        assert prediction.windows[0].probabilities["sad"] == pytest.approx(float(torch.softmax(shifted[0], -1)[2]))
+    assert [p.label for p in plain.predict_features(features)] == [
+        plain.labels[int(logits.max(dim=0).values.argmax())] for logits, _ in plain.network_logits(features)
+    ]  # without offsets, the network's own decision
+    bundle.metadata = {**bundle.metadata, "logit_offsets": {"joy": 1.0}}
+    save_bundle(bundle, tmp_path / "wrong.pt")
+    with pytest.raises(BundleError, match="logit offsets for joy, which are not among its labels"):
+        EmotionRecognizer.load(tmp_path / "wrong.pt")

@@ -1,7 +1,8 @@
 """EmotionRecognizer: 16 kHz audio in, emotion label, class probabilities and a per-window timeline out.
 
 This is the one recognition path: ``predict``, evaluation and the monitor all go through it, so the
-monitor runs exactly what evaluation measured.
+monitor runs exactly what evaluation measured. A bundle may carry logit offsets (``tune-offset``): added to
+every window's logits before pooling, they move the decision toward one emotion; they are part of the model.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import numpy as np
 import torch
 
 from speech_emotion.bundle import DEFAULT_STATS, ModelBundle, load_bundle
-from speech_emotion.errors import SpeechEmotionError
+from speech_emotion.errors import BundleError, SpeechEmotionError
 from speech_emotion.features import log_mel_3d_batch
 from speech_emotion.normalization import NormStats
 from speech_emotion.windows import INFERENCE_HOP, WindowSpan, cut_windows, pool_logits, to_model_input
 
 MAX_WINDOWS_PER_BATCH = 64
+LOGIT_OFFSETS = "logit_offsets"  # bundle metadata: label -> the offset added to its logits (labels absent: 0)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class EmotionRecognizer:
         self.hop = hop
         self.stats = stats or bundle.stats(DEFAULT_STATS)
         self.model = bundle.build_model().to(self.device)
+        self.logit_offsets = logit_offsets(bundle)
         pool_logits(torch.zeros(1, len(bundle.labels)), pooling)  # fail now on a bad pooling name
 
     @classmethod
@@ -87,16 +90,22 @@ class EmotionRecognizer:
 
     def predict_features(self, features: Sequence[np.ndarray], stats: NormStats | None = None) -> list[Prediction]:
         """Recognise utterances given as raw ``(frames, 40, 3)`` features (normalised here)."""
+        return [
+            self._prediction(logits + self.logit_offsets, spans)
+            for logits, spans in self.network_logits(features, stats)
+        ]
+
+    def network_logits(
+        self, features: Sequence[np.ndarray], stats: NormStats | None = None
+    ) -> list[tuple[torch.Tensor, list[WindowSpan]]]:
+        """Each utterance's window logits as the network gives them (before the bundle's offsets), with the spans."""
         stats = stats or self.stats
         cut = [cut_windows(stats.apply(f), self.hop) for f in features]
         if not cut:
             return []
         logits = self.window_logits(np.concatenate([windows for windows, _ in cut]))
-        predictions, offset = [], 0
-        for windows, spans in cut:
-            predictions.append(self._prediction(logits[offset : offset + len(windows)], spans))
-            offset += len(windows)
-        return predictions
+        bounds = np.cumsum([0] + [len(windows) for windows, _ in cut])
+        return [(logits[a:b], spans) for a, b, (_, spans) in zip(bounds[:-1], bounds[1:], cut, strict=True)]
 
     @torch.inference_mode()
     def window_logits(self, windows: np.ndarray) -> torch.Tensor:
@@ -118,6 +127,15 @@ class EmotionRecognizer:
 
     def _named(self, probs: torch.Tensor) -> dict[str, float]:
         return {label: round(float(p), 6) for label, p in zip(self.labels, probs, strict=True)}
+
+
+def logit_offsets(bundle: ModelBundle) -> torch.Tensor:
+    """The bundle's offset for each of its labels, in order; a bundle without offsets has zeros."""
+    named = bundle.metadata.get(LOGIT_OFFSETS, {})
+    unknown = sorted(set(named) - set(bundle.labels))
+    if unknown:
+        raise BundleError(bundle.model_id, f"logit offsets for {', '.join(unknown)}, which are not among its labels")
+    return torch.tensor([float(named.get(label, 0.0)) for label in bundle.labels])
 
 
 def resolve_device(name: str) -> torch.device:

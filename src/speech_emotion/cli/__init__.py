@@ -25,12 +25,13 @@ from speech_emotion.cli import (
     serve,
     simulate_day,
     train,
+    tune_offset,
 )
 from speech_emotion.errors import SpeechEmotionError
 
 COMMANDS = [
     *(demo, predict),
-    *(corpus, train, evaluate, loco),
+    *(corpus, train, evaluate, loco, tune_offset),
     *(monitor, history, calibrate, nao_sim),
     *(simulate_day, report, serve),
 ]

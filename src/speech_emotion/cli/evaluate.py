@@ -9,7 +9,7 @@ from pathlib import Path
 from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_arguments
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.corpora import read_corpora
-from speech_emotion.corpora.base import SPLIT_CHOICES
+from speech_emotion.corpora.base import SPLIT_CHOICES, Corpus
 from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, trained_on_trimmed, trained_per_speaker
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.cache import FeatureCache
@@ -19,9 +19,17 @@ HELP = "score a model on corpora: UA, WA, macro F1, per-class figures, confusion
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_scoring_arguments(p, default_split="test")
+    p.add_argument("--json", default=None, metavar="OUT", help="also write the scores as JSON to this file")
+
+
+def add_scoring_arguments(p: argparse.ArgumentParser, default_split: str) -> None:
+    """The model, the corpora and how their speech is scored: shared with ``tune-offset``."""
     add_model_argument(p)
     add_corpus_arguments(p)
-    p.add_argument("--split", default="test", choices=SPLIT_CHOICES, help="which speakers to score (default test)")
+    p.add_argument(
+        "--split", default=default_split, choices=SPLIT_CHOICES, help="which speakers to score (default %(default)s)"
+    )
     p.add_argument(
         "--normalization",
         default=None,
@@ -37,19 +45,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="cut each file to its speech with the monitor's VAD first (default: as the model was trained)",
     )
     p.add_argument("--pooling", default="max", choices=["max", "mean"], help="utterance score from window scores")
-    p.add_argument("--json", default=None, metavar="OUT", help="also write the scores as JSON to this file")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     add_feature_arguments(p)
+
+
+def scoring_setup(args: argparse.Namespace) -> tuple[EmotionRecognizer, list[Corpus], FeatureCache, str]:
+    """The recogniser, corpora, feature cache and normalisation that :func:`add_scoring_arguments` chose."""
+    recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
+    corpora = read_corpora(args.corpora, args.excited_as_happy)
+    normalization = args.normalization or ("speaker" if trained_per_speaker(recognizer.bundle) else "model")
+    trim = trained_on_trimmed(recognizer.bundle) if args.trim_silence is None else args.trim_silence
+    return recognizer, corpora, FeatureCache(args.cache, args.workers, trim=trim), normalization
 
 
 def run(args: argparse.Namespace) -> int:
     from speech_emotion.evaluation.evaluate import evaluate, format_report  # scikit-learn: only when needed
 
-    recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
-    corpora = read_corpora(args.corpora, args.excited_as_happy)
-    normalization = args.normalization or ("speaker" if trained_per_speaker(recognizer.bundle) else "model")
-    trim = trained_on_trimmed(recognizer.bundle) if args.trim_silence is None else args.trim_silence
-    report = evaluate(recognizer, corpora, FeatureCache(args.cache, args.workers, trim=trim), args.split, normalization)
+    recognizer, corpora, cache, normalization = scoring_setup(args)
+    report = evaluate(recognizer, corpora, cache, args.split, normalization)
     print(format_report(report))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

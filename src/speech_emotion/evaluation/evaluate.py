@@ -10,9 +10,10 @@ from speech_emotion.corpora.base import SPLIT_CHOICES, Corpus, CorpusError, Unre
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.evaluation.metrics import Scores, score
 from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, corpus_normalization, predict_labels
+from speech_emotion.normalization import NormStats
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.cache import FeatureCache
-from speech_emotion.training.dataset import examples_of
+from speech_emotion.training.dataset import Example, examples_of
 
 
 @dataclass
@@ -42,14 +43,28 @@ def check_normalization(mode: str, bundle: ModelBundle, corpora: Sequence[Corpus
         )
 
 
-def evaluate(
+@dataclass
+class NormalizedCorpus:
+    """One corpus's readable utterances of a split, with the statistics that normalise each."""
+
+    name: str
+    examples: list[Example]
+    stats: list[NormStats]
+
+    @property
+    def labels(self) -> list[str]:
+        return [e.utterance.label for e in self.examples]
+
+
+def normalized_corpora(
     recognizer: EmotionRecognizer,
     corpora: Sequence[Corpus],
     cache: FeatureCache,
     split: str = "test",
     normalization: str = "model",
-) -> EvaluationReport:
-    """Scores of ``recognizer`` on the ``split`` utterances of each corpus and on all of them together."""
+) -> tuple[list[NormalizedCorpus], list[Unreadable]]:
+    """The ``split`` utterances of each corpus, read and normalised as ``normalization`` says, and the files
+    that could not be read; a one-line error first when a corpus cannot be scored with this model."""
     if split not in SPLIT_CHOICES:
         raise SpeechEmotionError(f"--split: {split!r} is not one of {', '.join(SPLIT_CHOICES)}")
     check_normalization(normalization, recognizer.bundle, corpora)
@@ -61,19 +76,33 @@ def evaluate(
         if foreign:
             raise CorpusError(corpus.root, f"labels {', '.join(foreign)} are not among the model's {recognizer.labels}")
     features = cache.load([u.path for utterances in selected.values() for u in utterances])
-    all_true, all_predicted, per_corpus = [], [], {}
+    prepared = []
     for corpus in corpora:
         examples = examples_of(selected[corpus.name], features)
         if not examples:
             raise CorpusError(corpus.root, f"none of its {split} utterances could be read")
         stats = corpus_normalization(normalization, recognizer.bundle, corpus.name, examples)
-        predicted = predict_labels(recognizer, examples, stats)
-        true = [e.utterance.label for e in examples]
-        per_corpus[corpus.name] = score(true, predicted, recognizer.labels)
-        all_true += true
+        prepared.append(NormalizedCorpus(corpus.name, examples, stats))
+    return prepared, features.unreadable
+
+
+def evaluate(
+    recognizer: EmotionRecognizer,
+    corpora: Sequence[Corpus],
+    cache: FeatureCache,
+    split: str = "test",
+    normalization: str = "model",
+) -> EvaluationReport:
+    """Scores of ``recognizer`` on the ``split`` utterances of each corpus and on all of them together."""
+    prepared, unreadable = normalized_corpora(recognizer, corpora, cache, split, normalization)
+    all_true, all_predicted, per_corpus = [], [], {}
+    for corpus in prepared:
+        predicted = predict_labels(recognizer, corpus.examples, corpus.stats)
+        per_corpus[corpus.name] = score(corpus.labels, predicted, recognizer.labels)
+        all_true += corpus.labels
         all_predicted += predicted
     overall = score(all_true, all_predicted, recognizer.labels)
-    return EvaluationReport(recognizer.model_id, split, normalization, overall, per_corpus, features.unreadable)
+    return EvaluationReport(recognizer.model_id, split, normalization, overall, per_corpus, unreadable)
 
 
 def format_report(report: EvaluationReport) -> str:

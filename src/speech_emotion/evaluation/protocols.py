@@ -15,7 +15,9 @@ Scoring goes through :meth:`EmotionRecognizer.predict_features`, the path ``pred
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+
+import torch
 
 from speech_emotion.bundle import ModelBundle
 from speech_emotion.corpora.base import CorpusError
@@ -65,13 +67,30 @@ def corpus_normalization(mode: str, bundle: ModelBundle, corpus: str, examples: 
 
 def predict_labels(recognizer: EmotionRecognizer, examples: Sequence[Example], stats: Sequence[NormStats]) -> list[str]:
     """The recogniser's label for each example, normalised with the statistics at the same position."""
-    labels: list[str] = []
+    return [
+        p.label
+        for batch, shared in _calls(examples, stats)
+        for p in recognizer.predict_features([e.features for e in batch], shared)
+    ]
+
+
+def network_logits(
+    recognizer: EmotionRecognizer, examples: Sequence[Example], stats: Sequence[NormStats]
+) -> list[torch.Tensor]:
+    """Each example's window logits before the bundle's offsets, normalised as :func:`predict_labels` does."""
+    return [
+        logits
+        for batch, shared in _calls(examples, stats)
+        for logits, _ in recognizer.network_logits([e.features for e in batch], shared)
+    ]
+
+
+def _calls(examples: Sequence[Example], stats: Sequence[NormStats]) -> Iterator[tuple[Sequence[Example], NormStats]]:
+    """Runs of consecutive examples that share statistics, at most :data:`UTTERANCES_PER_CALL` long."""
     start = 0
     while start < len(examples):
         end = start + 1
         while end < len(examples) and end - start < UTTERANCES_PER_CALL and stats[end] is stats[start]:
             end += 1
-        predictions = recognizer.predict_features([e.features for e in examples[start:end]], stats[start])
-        labels.extend(p.label for p in predictions)
+        yield examples[start:end], stats[start]
         start = end
-    return labels
