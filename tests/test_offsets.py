@@ -25,19 +25,22 @@ def utterance(angry: float = 0.0, sad: float = 0.0, neutral: float = 0.0) -> tor
 
 
 def corpus(name: str, sad_short_by: float, neutral_margin: float) -> CorpusLogits:
-    """An angry, a sad and a neutral utterance: the sad one is heard as neutral unless sad's offset exceeds
-    ``sad_short_by``; the neutral one stays neutral while the offset is at most ``neutral_margin``."""
+    """An angry, a sad and a neutral utterance: the angry one stays angry up to a sad offset of 1 (a tie goes to
+    the first label); the sad one is heard as neutral unless the offset exceeds ``sad_short_by``; the neutral
+    one stays neutral while the offset is below ``neutral_margin``."""
     logits = [utterance(angry=1.0), utterance(sad=1.0 - sad_short_by, neutral=1.0), utterance(neutral=neutral_margin)]
     return CorpusLogits(name, logits, ["angry", "sad", "neutral"])
 
 
 def test_the_offset_with_the_best_ua_times_recall_is_chosen_and_estimated_on_each_corpus_left_out():
-    a = corpus("a", sad_short_by=0.8, neutral_margin=2.0)  # alone, any offset from 1.0 to 2.0 is right
+    a = corpus("a", sad_short_by=0.8, neutral_margin=2.0)  # alone, only 1.0 is right
     b = corpus("b", sad_short_by=0.3, neutral_margin=0.6)  # alone, only 0.5
     choice = choose_offset([a, b], LABELS, "sad", NO_OFFSETS)
     assert choice.offset == 1.0  # both sad right, b's neutral lost: UA (1 + 1 + 1/2) / 3
     assert choice.after.ua == pytest.approx(5 / 6) and choice.after.per_class["sad"]["recall"] == 1.0
     assert criterion(choice.before, "sad") == 0.0  # unmoved, every sad utterance is heard as neutral
+    assert list(choice.sweep) == list(OFFSET_GRID) and choice.sweep[1.0] == choice.after
+    assert criterion(choice.sweep[0.75], "sad") < criterion(choice.after, "sad") > criterion(choice.sweep[1.25], "sad")
     assert choice.held_out_offsets == {"a": 0.5, "b": 1.0}
     # a with b's 0.5 loses its sad utterance; b with a's 1.0 loses its neutral one
     assert choice.held_out.per_class["sad"]["recall"] == 0.5 and choice.held_out.per_class["neutral"]["recall"] == 0.5
@@ -75,6 +78,7 @@ def test_tune_offset_writes_a_copy_that_scores_as_the_choice_said(folder, tiny_b
     tuned = load_bundle(out)
     choice = tuned.metadata["offset_choice"]
     assert tuned.model_id.startswith("leaning@") and tuned.model_id in printed
+    assert all(f"sad offset {o:g} " in printed for o in OFFSET_GRID)  # the whole sweep, then the choice
     assert tuned.metadata["tuned_from"] == load_bundle(tiny_bundle).model_id
     assert tuned.metadata["logit_offsets"] == {"sad": choice["offset"]}
     assert choice["split"] == "all" and choice["held_out"] is None  # one corpus

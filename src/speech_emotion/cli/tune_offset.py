@@ -62,12 +62,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(choice: OffsetChoice, tuned_from: str, model_id: str, out: Path) -> str:
-    """The figures before and after, and the leave-one-corpus-out ones, as a small table."""
+    """The figures before, with each offset of the grid, with the chosen one, and leave-one-corpus-out."""
     figures, label = choice.to_dict(), choice.label
-    rows = [
-        ("before", figures["before"]),
-        (f"{label} offset {choice.offset:g}, chosen on this speech", figures["after"]),
-    ]
+    rows = [("before", figures["before"])]
+    rows += [(f"{label} offset {float(offset):g}", summary) for offset, summary in figures["sweep"].items()]
+    rows.append((f"{label} offset {choice.offset:g}, chosen on this speech", figures["after"]))
     if choice.held_out is not None:
         rows.append(("each corpus with the offset chosen without it", figures["held_out"]))
     lines = [

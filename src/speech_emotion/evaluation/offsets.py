@@ -38,6 +38,7 @@ class OffsetChoice:
     after: Scores  # every corpus, with ``offset``
     held_out_offsets: dict[str, float]  # corpus -> the offset chosen on the others; empty with one corpus
     held_out: Scores | None  # each corpus scored with the offset chosen on the others
+    sweep: dict[float, Scores]  # every corpus, with each offset of the grid
 
     def to_dict(self) -> dict:
         return {
@@ -47,6 +48,7 @@ class OffsetChoice:
             "after": _summary(self.after, self.label),
             "held_out_offsets": self.held_out_offsets,
             "held_out": _summary(self.held_out, self.label) if self.held_out else None,
+            "sweep": {str(o): _summary(s, self.label) for o, s in self.sweep.items()},
         }
 
 
@@ -79,14 +81,16 @@ def choose_offset(
     names = list(true)
     held_out_offsets = {n: best([m for m in names if m != n]) for n in names} if len(names) > 1 else {}
     as_it_was = [p for c in corpora for p in _predict(c.logits, offsets, labels, pooling)]
-    chosen = best(names)
+    sweep = {o: pooled(dict.fromkeys(names, o)) for o in OFFSET_GRID}
+    chosen = max(OFFSET_GRID, key=lambda o: criterion(sweep[o], label))
     return OffsetChoice(
         label=label,
         offset=chosen,
         before=score([t for n in names for t in true[n]], as_it_was, labels),
-        after=pooled(dict.fromkeys(names, chosen)),
+        after=sweep[chosen],
         held_out_offsets=held_out_offsets,
         held_out=pooled(held_out_offsets) if held_out_offsets else None,
+        sweep=sweep,
     )
 
 
