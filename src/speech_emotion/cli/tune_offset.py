@@ -9,8 +9,11 @@ the choice never saw.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import torch
 
 from speech_emotion.bundle import save_bundle
 from speech_emotion.cli.evaluate import add_scoring_arguments, scoring_setup
@@ -44,18 +47,16 @@ def run(args: argparse.Namespace) -> int:
     prepared, unreadable = normalized_corpora(recognizer, corpora, cache, args.split, normalization)
     logits = [CorpusLogits(c.name, network_logits(recognizer, c.examples, c.stats), c.labels) for c in prepared]
     choice = choose_offset(logits, recognizer.labels, args.label, recognizer.logit_offsets, args.pooling)
-    bundle = recognizer.bundle
-    tuned_from = bundle.model_id
-    bundle.model_id = out.stem
-    bundle.metadata = {
-        **bundle.metadata,
-        LOGIT_OFFSETS: {**bundle.metadata.get(LOGIT_OFFSETS, {}), args.label: choice.offset},
-        "tuned_from": tuned_from,
+    source = recognizer.bundle
+    metadata = {
+        **source.metadata,
+        LOGIT_OFFSETS: {**source.metadata.get(LOGIT_OFFSETS, {}), args.label: choice.offset},
+        "tuned_from": source.model_id,
         "offset_choice": {"split": args.split, "normalization": normalization, **choice.to_dict()},
     }
-    half = any(v.dtype.is_floating_point and v.dtype.itemsize == 2 for v in bundle.state_dict.values())
-    model_id = save_bundle(bundle, out, half=half)
-    print(_report(choice, tuned_from, model_id, out))
+    half = any(v.dtype == torch.float16 for v in source.state_dict.values())  # keep the precision it shipped in
+    model_id = save_bundle(replace(source, model_id=out.stem, metadata=metadata), out, half=half)
+    print(_report(choice, source.model_id, model_id, out))
     if unreadable:
         print(f"{len(unreadable)} unreadable files skipped")
     return 0
