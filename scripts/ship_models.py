@@ -4,10 +4,10 @@
 
 Copies ``RUN_DIR/best-ua.pt`` and ``RUN_DIR/best-ua-sad.pt`` to ``src/speech_emotion/models/NAME-ua.pt`` and
 ``NAME-ua-sad.pt`` (``--only``: one of them, when the two best come from different runs), where ``predict``,
-``evaluate`` and the monitor find them by name. (The shipped ``combined4-ua-sad`` is instead ``combined4-ua``
-with a sad logit offset, written by ``speech-emotion tune-offset``; docs/MODEL_CARD.md.) Float16 weights halve the files (the reference network is 29 MB
+``evaluate`` and the monitor find them by name. Float16 weights halve the files (the reference network is 29 MB
 in float32, over the 16 MB a shipped bundle may take); they are turned back into float32 when loaded, and
-docs/MODEL_CARD.md shows what that changes in the validation scores.
+docs/MODEL_CARD.md shows what that changes in the validation scores. (The shipped ``combined4-ua-sad`` is
+instead ``combined4-ua`` with a sad logit offset, written by ``speech-emotion tune-offset``; docs/MODEL_CARD.md.)
 """
 
 from __future__ import annotations
