@@ -47,7 +47,7 @@ class OffsetChoice:
             "before": _summary(self.before, self.label),
             "after": _summary(self.after, self.label),
             "held_out_offsets": self.held_out_offsets,
-            "held_out": _summary(self.held_out, self.label) if self.held_out else None,
+            "held_out": _summary(self.held_out, self.label) if self.held_out is not None else None,
             "sweep": {str(o): _summary(s, self.label) for o, s in self.sweep.items()},
         }
 
@@ -75,14 +75,17 @@ def choose_offset(
             [t for n in chosen for t in true[n]], [p for n, o in chosen.items() for p in predicted[n][o]], labels
         )
 
-    def best(names: Sequence[str]) -> float:
-        return max(OFFSET_GRID, key=lambda o: criterion(pooled(dict.fromkeys(names, o)), label))
+    def sweep_over(names: Sequence[str]) -> dict[float, Scores]:
+        return {o: pooled(dict.fromkeys(names, o)) for o in OFFSET_GRID}
+
+    def best(sweep: dict[float, Scores]) -> float:
+        return max(sweep, key=lambda o: criterion(sweep[o], label))  # the first, so the smallest, on ties
 
     names = list(true)
-    held_out_offsets = {n: best([m for m in names if m != n]) for n in names} if len(names) > 1 else {}
+    held_out_offsets = {n: best(sweep_over([m for m in names if m != n])) for n in names} if len(names) > 1 else {}
     as_it_was = [p for c in corpora for p in _predict(c.logits, offsets, labels, pooling)]
-    sweep = {o: pooled(dict.fromkeys(names, o)) for o in OFFSET_GRID}
-    chosen = max(OFFSET_GRID, key=lambda o: criterion(sweep[o], label))
+    sweep = sweep_over(names)
+    chosen = best(sweep)
     return OffsetChoice(
         label=label,
         offset=chosen,

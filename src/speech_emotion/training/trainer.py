@@ -375,7 +375,7 @@ class Trainer:
             raise TrainingError(
                 "--class-weight", f"{', '.join(unknown)} is not among the training labels {', '.join(self.labels)}"
             )
-        return torch.tensor([named.get(label, 1.0) for label in self.labels])
+        return torch.tensor([named.get(label, 1.0) for label in self.labels], device=self.device)
 
     def _adversary_weight(self, step: int) -> float:
         return adversary_weight(step, self.config.steps, self.config.adversary_weight)
@@ -462,7 +462,8 @@ def train_step(
     """One Adam step on a batch, with the corpus adversary's loss added when there is one.
 
     ``y`` and ``corpus`` hold indices, or probabilities (mixup), where "right" means the most probable one.
-    ``class_weights`` (one per emotion) weigh the emotion loss as PyTorch's ``cross_entropy`` does.
+    ``class_weights`` (one per emotion, on the model's device) weigh the emotion loss as PyTorch's
+    ``cross_entropy`` does.
     """
     device = next(model.parameters()).device
     x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
@@ -472,8 +473,7 @@ def train_step(
         embedding, _ = model.embed(x)
         logits = model.head(embedding)
         corpus_logits = adversary(embedding, adversary_weight) if adversary is not None else None
-    weight = class_weights.to(device) if class_weights is not None else None
-    emotion_loss = functional.cross_entropy(logits.float(), y, weight=weight)
+    emotion_loss = functional.cross_entropy(logits.float(), y, weight=class_weights)
     loss, corpus_correct = emotion_loss, 0
     if corpus_logits is not None:
         corpus = corpus.to(device, non_blocking=True)
