@@ -1,7 +1,7 @@
-"""The training options beyond the reference recipe: SpecAugment-style masking, mixup, per-speaker
-normalisation, learning-rate schedules, domain-adversarial training, weight averaging, class weights, starting
-from a bundle's weights; their command-line options; and that with all of them off a run is the reference's (same resume
-fingerprint as before they existed)."""
+"""The training options beyond the reference recipe: SpecAugment-style masking, mixup, speed perturbation,
+per-speaker normalisation, learning-rate schedules, domain-adversarial training, weight averaging, class weights,
+starting from a bundle's weights; their command-line options; and that with all of them off a run is the
+reference's (same resume fingerprint as before they existed)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 import torch
 from torch.nn import functional
 
+from speech_emotion.audio import SAMPLE_RATE
 from speech_emotion.bundle import ModelBundle, load_bundle
 from speech_emotion.cli import main
 from speech_emotion.cli.corpus_options import add_training_arguments, training_config
@@ -34,10 +35,11 @@ from speech_emotion.normalization import fit_stats
 from speech_emotion.training import trainer as trainer_module
 from speech_emotion.training.adversary import CorpusAdversary, adversary_weight
 from speech_emotion.training.augment import Augmentation
-from speech_emotion.training.cache import FeatureCache
+from speech_emotion.training.cache import FeatureCache, settings_key
 from speech_emotion.training.config import TrainConfig
 from speech_emotion.training.dataset import fit_normalization, one_emotion_corpora
 from speech_emotion.training.schedule import LearningRateSchedule
+from speech_emotion.training.speed import change_speed
 from speech_emotion.training.trainer import BEST_UA, CHECKPOINT, Trainer, TrainingError, prepare_data, train_step
 from synthetic_corpora import make_casia, make_folder, make_urdu
 
@@ -362,6 +364,67 @@ def test_the_adversary_needs_two_corpora(data, tmp_path):
         Trainer(data, config, tmp_path, progress=False)
 
 
+# --- speed perturbation ---
+
+
+def test_a_faster_copy_is_shorter_and_higher_by_the_factor():
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    tone = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    assert change_speed(tone, 1.0) is tone
+    for factor in (0.9, 1.1):
+        copy_ = change_speed(tone, factor)
+        assert copy_.dtype == np.float32 and abs(len(copy_) - SAMPLE_RATE / factor) <= 1
+        spectrum = np.abs(np.fft.rfft(copy_ * np.hanning(len(copy_))))
+        peak_hz = np.argmax(spectrum) * SAMPLE_RATE / len(copy_)
+        assert abs(peak_hz - 440 * factor) < 2
+
+
+@pytest.fixture(scope="module")
+def perturbed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("speeds")
+    corpus = read_corpus("folder", make_folder(root / "folder", speakers=SPEAKERS, seconds=0.5))
+    return root, prepare_data([corpus], FeatureCache(root / "cache", workers=1, progress=False), (0.9, 1.1))
+
+
+def test_speed_perturbation_adds_a_copy_per_speed_spoken_by_a_speaker_of_its_own(data, perturbed):
+    root, sped = perturbed
+    assert [e.features.shape for e in sped.train] == [e.features.shape for e in data.train]  # originals as before
+    assert len(sped.perturbed) == 2 * len(sped.train) and sped.speeds == (0.9, 1.1)
+    for factor, copies in ((0.9, sped.perturbed[: len(sped.train)]), (1.1, sped.perturbed[len(sped.train) :])):
+        for original, copy_ in zip(sped.train, copies, strict=True):
+            assert copy_.utterance.path == original.utterance.path and copy_.utterance.label == original.utterance.label
+            assert copy_.utterance.speaker == f"{original.utterance.speaker}@{factor:g}x"
+            assert abs(len(copy_.features) - len(original.features) / factor) <= 2
+    # each speed has its own cache entries; the recordings' own key is the one from before speeds existed
+    assert settings_key(speed=1.0) == settings_key()
+    keys = {p.name for p in (root / "cache").iterdir()}
+    assert keys == {settings_key(), settings_key(speed=0.9), settings_key(speed=1.1)}
+
+
+def test_copies_are_trained_on_normalised_as_their_own_speakers(data, perturbed, tmp_path):
+    _, sped = perturbed
+    config = TrainConfig.named("small").with_overrides(steps=1, eval_every=1, batch_size=8, speeds=(0.9, 1.1))
+    with pytest.raises(ValueError, match=r"speeds are \(0.9, 1.1\), the features were read at \(\)"):
+        Trainer(data, config, tmp_path / "unsped", progress=False)
+    by_corpus = Trainer(sped, config, tmp_path / "corpus", progress=False)
+    plain = Trainer(data, config.with_overrides(speeds=()), tmp_path / "plain", progress=False)
+    assert len(by_corpus.windows) > len(plain.windows)
+    assert len(by_corpus.windows.features) == 3 * len(sped.train)
+    neutral = fit_normalization(sped.train, sped.corpora)["folder"]  # the originals' statistics, copies left out
+    assert np.array_equal(by_corpus.stats["folder"].mean, neutral.mean)
+    copies = sped.perturbed
+    for example, normalised in zip(copies, by_corpus.windows.features[len(sped.train) :], strict=True):
+        assert np.allclose(normalised, neutral.apply(example.features), atol=1e-5)
+
+    per_speaker = Trainer(sped, config.with_overrides(normalization="speaker"), tmp_path / "speaker", progress=False)
+    for example, normalised in zip(copies, per_speaker.windows.features[len(sped.train) :], strict=True):
+        own = fit_stats(e.features for e in copies if e.utterance.speaker == example.utterance.speaker)
+        assert np.allclose(normalised, own.apply(example.features), atol=1e-5)
+    assert len(per_speaker.valid_stats) == len(sped.valid)  # validation speech is never perturbed
+    per_speaker.run()
+    assert load_bundle(tmp_path / "speaker" / BEST_UA).metadata["train_config"]["speeds"] == (0.9, 1.1)
+
+
 # --- starting from a bundle (fine-tuning) ---
 
 
@@ -480,6 +543,7 @@ def test_new_fields_at_default_keep_the_original_fingerprint(data, tmp_path):
     assert json.dumps(config.fingerprint_settings()) == json.dumps(original)
     assert config.with_overrides(mixup=0.2).fingerprint_settings() == original | {"mixup": 0.2}
     assert config.with_overrides(trim_silence=True).fingerprint_settings() == original | {"trim_silence": True}
+    assert config.with_overrides(speeds=(1.1,)).fingerprint_settings() == original | {"speeds": (1.1,)}
     assert config.with_overrides(normalization="speaker").fingerprint_settings()["normalization"] == "speaker"
     plateau = config.with_overrides(lr_schedule="plateau").fingerprint_settings()
     assert plateau == original | {"lr_schedule": "plateau"}  # its patience and factor at their defaults
@@ -530,6 +594,7 @@ def test_command_line_options():
     assert parse("--average-from=400").average_from == 400 and parse().average_from is None
     weighted = parse("--class-weight=sad=3", "--class-weight", "angry=0.5")
     assert weighted.class_weights == {"sad": 3.0, "angry": 0.5} and parse().class_weights is None
+    assert parse("--speed-perturbation", "0.9", "1.1", "0.9").speeds == (0.9, 1.1) and parse().speeds == ()
     for bad in (
         "--mixup=-1",
         "--adversary=-0.1",
@@ -542,6 +607,9 @@ def test_command_line_options():
         "--class-weight==2",
         "--class-weight=sad=0",
         "--class-weight=sad=much",
+        "--speed-perturbation=1",
+        "--speed-perturbation=0.4",
+        "--speed-perturbation=2.5",
     ):
         with pytest.raises(SystemExit):
             parse(bad)
@@ -555,3 +623,5 @@ def test_command_line_options():
         TrainConfig(average_from=0)
     with pytest.raises(ValueError, match="class weights must be above 0"):
         TrainConfig(class_weights={"sad": 0.0})
+    with pytest.raises(ValueError, match=r"speeds must differ from each other and from 1 .* not \[1.1, 1.1\]"):
+        TrainConfig(speeds=(1.1, 1.1))

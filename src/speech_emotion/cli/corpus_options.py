@@ -8,7 +8,14 @@ import torch
 
 from speech_emotion.corpora import CORPUS_NAMES, CorpusError, parse_corpus_spec
 from speech_emotion.training.cache import default_cache_dir
-from speech_emotion.training.config import LR_SCHEDULES, SPECAUGMENT_MASKS, TRAIN_NORMALIZATIONS, TrainConfig
+from speech_emotion.training.config import (
+    LR_SCHEDULES,
+    MAX_SPEED,
+    MIN_SPEED,
+    SPECAUGMENT_MASKS,
+    TRAIN_NORMALIZATIONS,
+    TrainConfig,
+)
 
 
 def corpus_spec(text: str):
@@ -117,6 +124,15 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
         "e.g. sad=2 to trade other recalls for sad's",
     )
     p.add_argument(
+        "--speed-perturbation",
+        type=speed_factor,
+        nargs="+",
+        default=None,
+        metavar="FACTOR",
+        help="also train on every training utterance played FACTOR times as fast, each copy as a speaker of its "
+        "own (e.g. 0.9 1.1; default: off)",
+    )
+    p.add_argument(
         "--train-normalization",
         default=None,
         choices=TRAIN_NORMALIZATIONS,
@@ -152,6 +168,7 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         adversary_weight=args.adversary,
         average_from=args.average_from,
         class_weights=dict(args.class_weight) if args.class_weight else None,
+        speeds=tuple(dict.fromkeys(args.speed_perturbation)) if args.speed_perturbation else None,
         normalization=args.train_normalization,
         trim_silence=args.trim_silence or None,
         steps=args.steps,
@@ -173,6 +190,14 @@ def class_weight(text: str) -> tuple[str, float]:
     if not sep or not label:
         raise argparse.ArgumentTypeError(f"{text!r} is not LABEL=WEIGHT")
     return label, positive_float(weight)
+
+
+def speed_factor(text: str) -> float:
+    """A speed perturbation factor: from MIN_SPEED to MAX_SPEED, and not 1 (the recordings themselves)."""
+    value = float(text)
+    if not (MIN_SPEED <= value <= MAX_SPEED and value != 1):
+        raise argparse.ArgumentTypeError(f"{text} is not a speed from {MIN_SPEED} to {MAX_SPEED} other than 1")
+    return value
 
 
 def positive_int(text: str) -> int:

@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     config = training_config(args)
     initial = load_bundle(args.init_from) if args.init_from else None
     corpora = read_corpora(args.corpora, args.excited_as_happy)
-    data = prepare_data(corpora, FeatureCache(args.cache, args.workers, trim=config.trim_silence))
+    cache = FeatureCache(args.cache, args.workers, trim=config.trim_silence)
+    data = prepare_data(corpora, cache, config.speeds)
     trainer = Trainer(data, config, args.out, device=args.device, name=args.name, initial=initial)
     result = trainer.run(resume=args.resume)
     if data.unreadable:

@@ -66,7 +66,7 @@ def leave_one_corpus_out(
     for held_out in corpora:
         training = [c for c in corpora if c is not held_out]
         fold_dir = out_dir / f"without-{held_out.name}"
-        trainer = Trainer(prepare_data(training, cache), config, fold_dir, device, progress=progress)
+        trainer = Trainer(prepare_data(training, cache, config.speeds), config, fold_dir, device, progress=progress)
         resumed = resume and (fold_dir / CHECKPOINT).exists()
         run = trainer.run(resume=resumed)
         if run.interrupted:

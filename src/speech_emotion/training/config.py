@@ -2,9 +2,10 @@
 
 The reference trained with Adam at a learning rate of 1e-5 for about 2000 batches of 60. The default here is
 :data:`REFERENCE_LEARNING_RATE`; docs/training.md records the runs behind that choice. The augmentation,
-normalisation, schedule, adversary, averaging and class-weight options (masking, mixup, per-speaker statistics, a
-decaying learning rate, a corpus adversary, a running mean of the weights, a heavier loss on some emotions) are off
-by default, which is the reference recipe; docs/training.md compares them.
+normalisation, schedule, adversary, averaging and class-weight options (masking, mixup, copies of the training speech
+at other speeds, per-speaker statistics, a decaying learning rate, a corpus adversary, a running mean of the
+weights, a heavier loss on some emotions) are off by default, which is the reference recipe; docs/training.md
+compares them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ TRAIN_NORMALIZATIONS = ("corpus", "speaker", "hybrid")
 PER_SPEAKER_NORMALIZATIONS = ("speaker", "hybrid")  # those that z-score speakers with their own statistics
 LR_SCHEDULES = ("constant", "cosine", "plateau")
 SPECAUGMENT_MASKS = 2  # time masks and frequency masks per window with --specaugment
+MIN_SPEED, MAX_SPEED = 0.5, 2.0  # speed perturbation: beyond these, speech no longer sounds like a person's
 
 # The settings of the first training checkpoints; fields added later leave a resume fingerprint unchanged while
 # they keep their default, so runs started before they existed can still be resumed.
@@ -50,6 +52,7 @@ class TrainConfig:
     adversary_weight: float = 0.0  # domain-adversarial training against the corpus label: the final reversal weight
     average_from: int | None = None  # validate and keep the running mean of the weights from this batch on; None: off
     class_weights: dict[str, float] | None = None  # emotion loss weight per label (others 1); None: all equal
+    speeds: tuple[float, ...] = ()  # training copies of every training utterance played this many times as fast
 
     def __post_init__(self):
         if self.normalization not in TRAIN_NORMALIZATIONS:
@@ -66,6 +69,13 @@ class TrainConfig:
             raise ValueError(f"average_from must be a batch number from 1 on, not {self.average_from}")
         if self.class_weights is not None and not all(w > 0 for w in self.class_weights.values()):
             raise ValueError(f"class weights must be above 0, not {self.class_weights}")
+        if not all(MIN_SPEED <= s <= MAX_SPEED and s != 1 for s in self.speeds) or len(set(self.speeds)) < len(
+            self.speeds
+        ):
+            raise ValueError(
+                f"speeds must differ from each other and from 1 and lie from {MIN_SPEED} to {MAX_SPEED}, "
+                f"not {list(self.speeds)}"
+            )
 
     @classmethod
     def named(cls, name: str) -> TrainConfig:
@@ -119,7 +129,3 @@ class TrainConfig:
     def steps_shape_training(self) -> bool:
         """Whether every batch depends on the run's length, so that a run cannot be lengthened."""
         return self.lr_schedule == "cosine" or self.adversarial
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        return cls(**data)

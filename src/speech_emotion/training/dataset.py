@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ from speech_emotion.bundle import DEFAULT_STATS
 from speech_emotion.corpora.base import Corpus, CorpusError, Utterance
 from speech_emotion.normalization import NormStats, fit_group_stats
 from speech_emotion.training.cache import FeatureSet
+from speech_emotion.training.speed import speaker_at
 from speech_emotion.windows import WINDOW_FRAMES, cut_windows, to_model_input, window_starts
 
 
@@ -37,6 +38,15 @@ class Example:
 def examples_of(utterances: Sequence[Utterance], feature_set: FeatureSet) -> list[Example]:
     """The utterances whose features could be extracted (the unreadable ones are in ``feature_set.unreadable``)."""
     return [Example(u, feature_set.features[u.path]) for u in utterances if u.path in feature_set.features]
+
+
+def perturbed_examples(utterances: Sequence[Utterance], feature_set: FeatureSet, speed: float) -> list[Example]:
+    """The utterances played ``speed`` times as fast (``feature_set`` holds those copies' features), each copy
+    spoken by its own pseudo-speaker (:mod:`.speed`)."""
+    return [
+        Example(replace(e.utterance, speaker=speaker_at(e.utterance.speaker, speed)), e.features)
+        for e in examples_of(utterances, feature_set)
+    ]
 
 
 def speaker_normalization(examples: Sequence[Example], kept: Mapping[str, NormStats] | None = None) -> list[NormStats]:

@@ -60,6 +60,7 @@ from speech_emotion.training.dataset import (
     examples_of,
     fit_normalization,
     one_emotion_corpora,
+    perturbed_examples,
     speaker_normalization,
 )
 from speech_emotion.training.sampler import BalancedSampler
@@ -93,10 +94,13 @@ class TrainingData:
     unreadable: list[Unreadable]
     labels: list[str] = field(default_factory=lambda: list(LABELS))
     trimmed: bool = False  # features of the files' speech alone (a FeatureCache with trim)
+    perturbed: list[Example] = field(default_factory=list)  # the training utterances at the other ``speeds``
+    speeds: tuple[float, ...] = ()
 
 
-def prepare_data(corpora: Sequence[Corpus], cache: FeatureCache) -> TrainingData:
-    """Features of every training and validation utterance of ``corpora`` (test speakers are never read)."""
+def prepare_data(corpora: Sequence[Corpus], cache: FeatureCache, speeds: Sequence[float] = ()) -> TrainingData:
+    """Features of every training and validation utterance of ``corpora`` (test speakers are never read), and of
+    the training utterances played at each of ``speeds`` (speed perturbation)."""
     used = [u for c in corpora for u in c.utterances if u.split in ("train", "valid")]
     features = cache.load([u.path for u in used])
     train = examples_of([u for u in used if u.split == "train"], features)
@@ -105,7 +109,13 @@ def prepare_data(corpora: Sequence[Corpus], cache: FeatureCache) -> TrainingData
         raise TrainingError(", ".join(c.name for c in corpora), "no readable training utterances")
     if not valid:
         raise TrainingError(", ".join(c.name for c in corpora), "no readable validation utterances")
-    return TrainingData(list(corpora), train, valid, features.unreadable, trimmed=cache.trim)
+    perturbed = []
+    for speed in speeds:
+        copies = cache.at_speed(speed).load([e.utterance.path for e in train])
+        perturbed += perturbed_examples([e.utterance for e in train], copies, speed)
+    return TrainingData(
+        list(corpora), train, valid, features.unreadable, trimmed=cache.trim, perturbed=perturbed, speeds=tuple(speeds)
+    )
 
 
 @dataclass
@@ -189,6 +199,8 @@ class Trainer:
         """``initial``: a bundle whose weights the run starts from (fine-tuning) instead of random ones."""
         if data.trimmed != config.trim_silence:
             raise ValueError(f"trim_silence is {config.trim_silence}, the features were read with trim={data.trimmed}")
+        if data.speeds != config.speeds:
+            raise ValueError(f"speeds are {config.speeds}, the features were read at {data.speeds}")
         self.data = data
         self.config = config
         self.out_dir = Path(out_dir)
@@ -199,7 +211,8 @@ class Trainer:
         self.stats = fit_normalization(data.train, data.corpora)  # stored in the bundle whatever the mode
         hybrid = config.normalization == "hybrid"
         self.corpus_normalized = sorted(one_emotion_corpora(data.train)) if hybrid else []
-        self.windows = WindowSet(data.train, self._normalization(data.train), self.labels, config.hop)
+        training = data.train + data.perturbed
+        self.windows = WindowSet(training, self._normalization(training), self.labels, config.hop)
         if config.adversarial and len(self.windows.corpus_names) < 2:
             raise TrainingError(
                 ", ".join(self.windows.corpus_names),
