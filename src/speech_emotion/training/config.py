@@ -69,9 +69,8 @@ class TrainConfig:
             raise ValueError(f"average_from must be a batch number from 1 on, not {self.average_from}")
         if self.class_weights is not None and not all(w > 0 for w in self.class_weights.values()):
             raise ValueError(f"class weights must be above 0, not {self.class_weights}")
-        if not all(MIN_SPEED <= s <= MAX_SPEED and s != 1 for s in self.speeds) or len(set(self.speeds)) < len(
-            self.speeds
-        ):
+        speeds_in_range = all(MIN_SPEED <= s <= MAX_SPEED and s != 1 for s in self.speeds)
+        if not speeds_in_range or len(set(self.speeds)) < len(self.speeds):
             raise ValueError(
                 f"speeds must differ from each other and from 1 and lie from {MIN_SPEED} to {MAX_SPEED}, "
                 f"not {list(self.speeds)}"
