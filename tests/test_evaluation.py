@@ -4,11 +4,15 @@ path, the evaluate command's JSON, and leave-one-corpus-out on small synthetic c
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from conftest import make_test_bundle
 from speech_emotion.audio import load_audio
 from speech_emotion.bundle import ModelBundle, load_bundle, save_bundle
 from speech_emotion.cli import main
@@ -185,3 +189,18 @@ def test_leave_one_corpus_out_keeps_finished_folds_when_a_later_one_fails(
     results = json.loads((tmp_path / "loco" / "loco.json").read_text())
     assert [f["held_out"] for f in results["folds"]] == ["casia"]
     assert "| casia |" in (tmp_path / "loco" / "loco.md").read_text()
+
+
+def test_combine_predictions_script_scores_every_combination(tmp_path, tiny_bundle):
+    casia = make_casia(tmp_path / "casia", per_emotion=2, seconds=1.0)
+    other = make_test_bundle(tmp_path / "other.pt", seed=1)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "combine_predictions.py"
+    cmd = [sys.executable, str(script), f"--corpus=casia={casia}", f"--cache={tmp_path / 'cache'}", "--workers=1"]
+    cmd += [f"--model={tiny_bundle}", f"--model={tiny_bundle}", f"--model={other}", "--speeds", "1.1"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line.strip("| ").split(" | ") for line in result.stdout.splitlines()[2:]]
+    assert len(rows) == 3 * 3 + 4  # each model at speeds 1, 1.1 and both; every pair and the three together
+    ua = {name: float(value) for name, value, _ in rows}
+    assert ua["tiny.pt + tiny.pt"] == ua["tiny.pt at speeds 1.0"]  # a network averaged with itself is itself
+    assert all(0.0 <= v <= 1.0 for v in ua.values())

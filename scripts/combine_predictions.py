@@ -1,0 +1,80 @@
+"""Would averaging predictions help? Several bundles together, and each bundle over speech played at other speeds.
+
+    python scripts/combine_predictions.py $C --model combined4-ua --model runs/other/best-ua.pt --speeds 0.9 1.1
+
+Each utterance's class probabilities (max pooling, as ``evaluate``) are averaged over the models (an ensemble),
+or over the speeds of one model (test-time speed perturbation; speed 1 is the speech as recorded), and the
+averages are scored. Every speaker is normalised with his or her own speech at that speed, as training's speed
+perturbation does, so the bundles must have been trained with per-speaker statistics. Logit offsets are left
+out: the question is what the networks know. docs/MODEL_CARD.md quotes the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+from itertools import combinations
+from pathlib import Path
+
+import torch
+
+from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_arguments, speed_factor
+from speech_emotion.corpora import read_corpora
+from speech_emotion.evaluation.evaluate import normalized_corpora
+from speech_emotion.evaluation.metrics import score
+from speech_emotion.evaluation.protocols import network_logits
+from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.training.cache import FeatureCache
+from speech_emotion.windows import pool_logits
+
+
+def utterance_probabilities(recognizer, corpora, cache, split) -> tuple[list[str], list[torch.Tensor]]:
+    """The true labels and the network's pooled probabilities of every ``split`` utterance, corpus by corpus."""
+    prepared, _ = normalized_corpora(recognizer, corpora, cache, split, "speaker")
+    labels, probabilities = [], []
+    for corpus in prepared:
+        labels += corpus.labels
+        probabilities += [pool_logits(logits) for logits in network_logits(recognizer, corpus.examples, corpus.stats)]
+    return labels, probabilities
+
+
+def row(name: str, truth: list[str], averaged: list[torch.Tensor], classes: list[str]) -> str:
+    scores = score(truth, [classes[int(p.argmax())] for p in averaged], classes)
+    return f"| {name} | {scores.ua:.3f} | {scores.per_class['sad']['recall']:.3f} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_corpus_arguments(parser)
+    add_feature_arguments(parser)
+    parser.add_argument("--model", action="append", required=True, help="a bundle name or path; repeat for more")
+    parser.add_argument("--speeds", nargs="*", type=speed_factor, default=[], help="speeds besides 1 to average over")
+    parser.add_argument("--split", default="valid")
+    args = parser.parse_args()
+    corpora = read_corpora(args.corpora, args.excited_as_happy)
+    cache = FeatureCache(args.cache, args.workers)
+    speeds = [1.0, *args.speeds]
+    predictions = {}  # (model, speed) -> probabilities, utterances in the same order for every key
+    for model in args.model:
+        recognizer = EmotionRecognizer.load(model)
+        for speed in speeds:
+            truth, predictions[model, speed] = utterance_probabilities(
+                recognizer, corpora, cache if speed == 1.0 else cache.at_speed(speed), args.split
+            )
+    classes = recognizer.labels
+
+    def averaged(keys: list[tuple[str, float]]) -> list[torch.Tensor]:
+        return [sum(parts) / len(keys) for parts in zip(*(predictions[k] for k in keys), strict=True)]
+
+    print("| predictions averaged | UA | sad recall |\n| --- | ---: | ---: |")
+    for model in args.model:
+        for n in range(1, len(speeds) + 1):
+            for chosen in combinations(speeds, n):
+                name = f"{Path(model).name} at speeds {', '.join(map(str, chosen))}"
+                print(row(name, truth, averaged([(model, s) for s in chosen]), classes))
+    for n in range(2, len(args.model) + 1):
+        for chosen in combinations(args.model, n):
+            print(row(" + ".join(Path(m).name for m in chosen), truth, averaged([(m, 1.0) for m in chosen]), classes))
+
+
+if __name__ == "__main__":
+    main()
