@@ -54,7 +54,7 @@ def main() -> None:
     cache = FeatureCache(args.cache, args.workers)
     speeds = [1.0, *args.speeds]
     predictions = {}  # (model, speed) -> probabilities, utterances in the same order for every key
-    for model in args.model:
+    for model in dict.fromkeys(args.model):  # a bundle named twice is scored once
         recognizer = EmotionRecognizer.load(model)
         for speed in speeds:
             truth, predictions[model, speed] = utterance_probabilities(
