@@ -42,6 +42,15 @@ def row(name: str, truth: list[str], averaged: list[torch.Tensor], classes: list
     return f"| {name} | {scores.ua:.3f} | {scores.per_class['sad']['recall']:.3f} |"
 
 
+def short_names(models: list[str]) -> dict[str, str]:
+    """Each bundle's file name, with as many parent folders as it takes to tell apart runs' ``best-ua.pt``."""
+    for depth in range(1, max(len(Path(m).parts) for m in models) + 1):
+        names = {m: "/".join(Path(m).parts[-depth:]) for m in models}
+        if len(set(names.values())) == len(names):
+            return names
+    return {m: m for m in models}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_corpus_arguments(parser)
@@ -61,6 +70,7 @@ def main() -> None:
                 recognizer, corpora, cache if speed == 1.0 else cache.at_speed(speed), args.split
             )
     classes = recognizer.labels
+    names = short_names(list(dict.fromkeys(args.model)))
 
     def averaged(keys: list[tuple[str, float]]) -> list[torch.Tensor]:
         return [sum(parts) / len(keys) for parts in zip(*(predictions[k] for k in keys), strict=True)]
@@ -69,11 +79,11 @@ def main() -> None:
     for model in args.model:
         for n in range(1, len(speeds) + 1):
             for chosen in combinations(speeds, n):
-                name = f"{Path(model).name} at speeds {', '.join(map(str, chosen))}"
+                name = f"{names[model]} at speeds {', '.join(map(str, chosen))}"
                 print(row(name, truth, averaged([(model, s) for s in chosen]), classes))
     for n in range(2, len(args.model) + 1):
         for chosen in combinations(args.model, n):
-            print(row(" + ".join(Path(m).name for m in chosen), truth, averaged([(m, 1.0) for m in chosen]), classes))
+            print(row(" + ".join(names[m] for m in chosen), truth, averaged([(m, 1.0) for m in chosen]), classes))
 
 
 if __name__ == "__main__":

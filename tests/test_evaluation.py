@@ -193,7 +193,7 @@ def test_leave_one_corpus_out_keeps_finished_folds_when_a_later_one_fails(
 
 def test_combine_predictions_script_scores_every_combination(tmp_path, tiny_bundle):
     casia = make_casia(tmp_path / "casia", per_emotion=2, seconds=1.0)
-    other = make_test_bundle(tmp_path / "other.pt", seed=1)
+    other = make_test_bundle(tmp_path / "other" / tiny_bundle.name, seed=1)  # a second run's file of the same name
     script = Path(__file__).resolve().parents[1] / "scripts" / "combine_predictions.py"
     cmd = [sys.executable, str(script), f"--corpus=casia={casia}", f"--cache={tmp_path / 'cache'}", "--workers=1"]
     cmd += [f"--model={tiny_bundle}", f"--model={tiny_bundle}", f"--model={other}", "--speeds", "1.1"]
@@ -202,5 +202,7 @@ def test_combine_predictions_script_scores_every_combination(tmp_path, tiny_bund
     rows = [line.strip("| ").split(" | ") for line in result.stdout.splitlines()[2:]]
     assert len(rows) == 3 * 3 + 4  # each model at speeds 1, 1.1 and both; every pair and the three together
     ua = {name: float(value) for name, value, _ in rows}
-    assert ua["tiny.pt + tiny.pt"] == ua["tiny.pt at speeds 1.0"]  # a network averaged with itself is itself
+    tiny, other = f"{tiny_bundle.parent.name}/tiny.pt", "other/tiny.pt"  # told apart by their folders
+    assert {f"{tiny} at speeds 1.0", f"{other} at speeds 1.0", f"{tiny} + {other}"} <= ua.keys()
+    assert ua[f"{tiny} + {tiny}"] == ua[f"{tiny} at speeds 1.0"]  # a network averaged with itself is itself
     assert all(0.0 <= v <= 1.0 for v in ua.values())
