@@ -62,15 +62,16 @@ def main() -> None:
     corpora = read_corpora(args.corpora, args.excited_as_happy)
     cache = FeatureCache(args.cache, args.workers)
     speeds = [1.0, *args.speeds]
+    distinct = list(dict.fromkeys(args.model))  # a bundle named twice is read and scored once
+    names = short_names(distinct)
     predictions = {}  # (model, speed) -> probabilities, utterances in the same order for every key
-    for model in dict.fromkeys(args.model):  # a bundle named twice is scored once
+    for model in distinct:
         recognizer = EmotionRecognizer.load(model)
         for speed in speeds:
             truth, predictions[model, speed] = utterance_probabilities(
                 recognizer, corpora, cache if speed == 1.0 else cache.at_speed(speed), args.split
             )
     classes = recognizer.labels
-    names = short_names(list(dict.fromkeys(args.model)))
 
     def averaged(keys: list[tuple[str, float]]) -> list[torch.Tensor]:
         return [sum(parts) / len(keys) for parts in zip(*(predictions[k] for k in keys), strict=True)]
