@@ -4,9 +4,11 @@
 
 Each utterance's class probabilities (max pooling, as ``evaluate``) are averaged over the models (an ensemble),
 or over the speeds of one model (test-time speed perturbation; speed 1 is the speech as recorded), and the
-averages are scored. Every speaker is normalised with his or her own speech at that speed, as training's speed
-perturbation does, so the bundles must have been trained with per-speaker statistics. Logit offsets are left
-out: the question is what the networks know. docs/MODEL_CARD.md quotes the figures.
+averages are scored. By default every speaker is normalised with his or her own speech at that speed, as
+training's speed perturbation does, so the bundles must have been trained with per-speaker statistics;
+``--normalization target-neutral`` scores a held-out corpus whose speakers are not told apart (URDU) with its own
+neutral speech, as ``loco`` does. Logit offsets are left out: the question is what the networks know.
+docs/MODEL_CARD.md quotes the figures.
 """
 
 from __future__ import annotations
@@ -21,15 +23,15 @@ from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_
 from speech_emotion.corpora import read_corpora
 from speech_emotion.evaluation.evaluate import normalized_corpora
 from speech_emotion.evaluation.metrics import score
-from speech_emotion.evaluation.protocols import network_logits
+from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, network_logits
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.cache import FeatureCache
 from speech_emotion.windows import pool_logits
 
 
-def utterance_probabilities(recognizer, corpora, cache, split) -> tuple[list[str], list[torch.Tensor]]:
+def utterance_probabilities(recognizer, corpora, cache, split, normalization) -> tuple[list[str], list[torch.Tensor]]:
     """The true labels and the network's pooled probabilities of every ``split`` utterance, corpus by corpus."""
-    prepared, _ = normalized_corpora(recognizer, corpora, cache, split, "speaker")
+    prepared, _ = normalized_corpora(recognizer, corpora, cache, split, normalization)
     labels, probabilities = [], []
     for corpus in prepared:
         labels += corpus.labels
@@ -58,6 +60,7 @@ def main() -> None:
     parser.add_argument("--model", action="append", required=True, help="a bundle name or path; repeat for more")
     parser.add_argument("--speeds", nargs="*", type=speed_factor, default=[], help="speeds besides 1 to average over")
     parser.add_argument("--split", default="valid")
+    parser.add_argument("--normalization", default="speaker", choices=NORMALIZATION_MODES)
     args = parser.parse_args()
     corpora = read_corpora(args.corpora, args.excited_as_happy)
     cache = FeatureCache(args.cache, args.workers)
@@ -69,7 +72,7 @@ def main() -> None:
         recognizer = EmotionRecognizer.load(model)
         for speed in speeds:
             truth, predictions[model, speed] = utterance_probabilities(
-                recognizer, corpora, cache if speed == 1.0 else cache.at_speed(speed), args.split
+                recognizer, corpora, cache if speed == 1.0 else cache.at_speed(speed), args.split, args.normalization
             )
     classes = recognizer.labels
 

@@ -191,13 +191,18 @@ def test_leave_one_corpus_out_keeps_finished_folds_when_a_later_one_fails(
     assert "| casia |" in (tmp_path / "loco" / "loco.md").read_text()
 
 
+def combine_predictions(casia: Path, cache: Path, *options: str) -> subprocess.CompletedProcess:
+    """Run scripts/combine_predictions.py on ``casia`` with ``options``."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "combine_predictions.py"
+    cmd = [sys.executable, str(script), f"--corpus=casia={casia}", f"--cache={cache}", "--workers=1", *options]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+
 def test_combine_predictions_script_scores_every_combination(tmp_path, tiny_bundle):
     casia = make_casia(tmp_path / "casia", per_emotion=2, seconds=1.0)
     other = make_test_bundle(tmp_path / "other" / tiny_bundle.name, seed=1)  # a second run's file of the same name
-    script = Path(__file__).resolve().parents[1] / "scripts" / "combine_predictions.py"
-    cmd = [sys.executable, str(script), f"--corpus=casia={casia}", f"--cache={tmp_path / 'cache'}", "--workers=1"]
-    cmd += [f"--model={tiny_bundle}", f"--model={tiny_bundle}", f"--model={other}", "--speeds", "1.1"]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    models = [f"--model={tiny_bundle}", f"--model={tiny_bundle}", f"--model={other}"]
+    result = combine_predictions(casia, tmp_path / "cache", *models, "--speeds", "1.1")
     assert result.returncode == 0, result.stderr
     rows = [line.strip("| ").split(" | ") for line in result.stdout.splitlines()[2:]]
     assert len(rows) == 3 * 3 + 4  # each model at speeds 1, 1.1 and both; every pair and the three together
@@ -206,3 +211,15 @@ def test_combine_predictions_script_scores_every_combination(tmp_path, tiny_bund
     assert {f"{tiny} at speeds 1.0", f"{other} at speeds 1.0", f"{tiny} + {other}"} <= ua.keys()
     assert ua[f"{tiny} + {tiny}"] == ua[f"{tiny} at speeds 1.0"]  # a network averaged with itself is itself
     assert all(0.0 <= v <= 1.0 for v in ua.values())
+
+
+def test_combine_predictions_script_normalises_as_asked(tmp_path, tiny_bundle):
+    casia = make_casia(tmp_path / "casia", per_emotion=2, seconds=1.0)
+    common = [f"--model={tiny_bundle}", "--split=all"]
+    held_out = combine_predictions(casia, tmp_path / "cache", *common, "--normalization=target-neutral")
+    assert held_out.returncode == 0, held_out.stderr
+    assert f"| {tiny_bundle.name} at speeds 1.0 |" in held_out.stdout
+    # the bundle has no statistics of its own for CASIA, so asking for them must fail, naming the corpus
+    own = combine_predictions(casia, tmp_path / "cache", *common, "--normalization=model")
+    assert own.returncode != 0
+    assert "not trained on casia" in own.stderr
