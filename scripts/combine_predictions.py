@@ -60,7 +60,9 @@ def main() -> None:
     parser.add_argument("--model", action="append", required=True, help="a bundle name or path; repeat for more")
     parser.add_argument("--speeds", nargs="*", type=speed_factor, default=[], help="speeds besides 1 to average over")
     parser.add_argument("--split", default="valid")
-    parser.add_argument("--normalization", default="speaker", choices=NORMALIZATION_MODES)
+    parser.add_argument(
+        "--normalization", default="speaker", choices=NORMALIZATION_MODES, help="as evaluate's (default %(default)s)"
+    )
     args = parser.parse_args()
     corpora = read_corpora(args.corpora, args.excited_as_happy)
     cache = FeatureCache(args.cache, args.workers)
