@@ -405,7 +405,7 @@ class Trainer:
             adversary = CorpusAdversary(self.network, len(self.windows.corpus_names)).to(self.device)
         parameters = [*model.parameters(), *(adversary.parameters() if adversary is not None else [])]
         optimizer = torch.optim.Adam(parameters, lr=self.config.learning_rate)
-        average = AveragedModel(model, use_buffers=True) if self.config.averaging else None
+        average = AveragedModel(model, use_buffers=True, multi_avg_fn=running_mean) if self.config.averaging else None
         return _Learners(model, adversary, optimizer, LearningRateSchedule(optimizer, self.config), average)
 
     def _save_checkpoint(self, path: Path, learners: _Learners, progress: _Progress) -> None:
@@ -459,6 +459,22 @@ class StepResult:
     loss: float  # the emotion loss alone, comparable with and without the adversary
     correct: int  # windows whose most probable class is the model's choice
     corpus_correct: int = 0  # windows whose corpus the adversary named
+
+
+@torch.no_grad()
+def running_mean(averaged: list[torch.Tensor], current: list[torch.Tensor], n_averaged: torch.Tensor) -> None:
+    """Fold ``current`` into the running mean of ``n_averaged`` earlier weights (one dtype and device per call).
+
+    Integer buffers, BatchNorm's batch counters, take the latest value: a mean of counts means nothing, and
+    PyTorch's own averaging divides them with a CUDA kernel that rejects integers, so ``--average-from`` failed
+    at its first batch on a GPU.
+    """
+    weight = 1.0 / (float(n_averaged) + 1.0)
+    for mean, latest in zip(averaged, current, strict=True):
+        if mean.is_floating_point():
+            mean.lerp_(latest, weight)
+        else:
+            mean.copy_(latest)
 
 
 def train_step(
