@@ -9,10 +9,10 @@ With ``adversary_weight`` a corpus classifier trains beside the network through 
 (:mod:`.adversary`); it is saved in the checkpoint, never in the bundles.
 
 With ``average_from`` the weights after that batch and every later one are averaged (stochastic weight
-averaging, PyTorch's ``AveragedModel``, batch-norm statistics included): a mean of nearby weights sits in a
-flatter part of the loss surface, reported to transfer better to unseen domains than any one of them (Cha et
-al., SWAD, 2021; docs/training.md has what it did here). From that batch on, validation scores the mean and the
-kept bundles hold it.
+averaging, PyTorch's ``AveragedModel``, batch-norm statistics included, see :func:`running_mean`): a mean of
+nearby weights sits in a flatter part of the loss surface, reported to transfer better to unseen domains than
+any one of them (Cha et al., SWAD, 2021; docs/training.md has what it did here). From that batch on, validation
+scores the mean and the kept bundles hold it.
 
 A run is resumable: ``checkpoint.pt`` holds the weights (the adversary's too), the optimiser, the learning-rate
 schedule, the random state, the step and the running sums, and batches depend only on the seed and the batch
