@@ -38,7 +38,7 @@ from pathlib import Path
 
 import torch
 from torch.nn import functional
-from torch.optim.swa_utils import AveragedModel
+from torch.optim.swa_utils import AveragedModel, get_swa_multi_avg_fn
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
@@ -461,6 +461,9 @@ class StepResult:
     corpus_correct: int = 0  # windows whose corpus the adversary named
 
 
+SWA_MEAN = get_swa_multi_avg_fn()  # PyTorch's own running mean, for the float tensors
+
+
 @torch.no_grad()
 def running_mean(averaged: list[torch.Tensor], current: list[torch.Tensor], n_averaged: torch.Tensor) -> None:
     """Fold ``current`` into the running mean of ``n_averaged`` earlier weights (one dtype and device per call).
@@ -469,12 +472,11 @@ def running_mean(averaged: list[torch.Tensor], current: list[torch.Tensor], n_av
     PyTorch's own averaging divides them with a CUDA kernel that rejects integers, so ``--average-from`` failed
     at its first batch on a GPU.
     """
-    weight = 1.0 / (float(n_averaged) + 1.0)
-    for mean, latest in zip(averaged, current, strict=True):
-        if mean.is_floating_point():
-            mean.lerp_(latest, weight)
-        else:
-            mean.copy_(latest)
+    if averaged[0].is_floating_point():
+        SWA_MEAN(averaged, current, n_averaged)
+        return
+    for counter, latest in zip(averaged, current, strict=True):
+        counter.copy_(latest)
 
 
 def train_step(
