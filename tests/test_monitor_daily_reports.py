@@ -17,7 +17,7 @@ from monitor_helpers import ListSource
 from robot_helpers import wait_until
 from speech_emotion.audio import SAMPLE_RATE, load_audio
 from speech_emotion.cli import main
-from speech_emotion.cli.monitor import default_reports_folder
+from speech_emotion.cli.db_options import default_reports_folder
 from speech_emotion.monitor.config import ConfigError, load_config
 from speech_emotion.monitor.daily_reports import DailyReporter, ReportConfig
 from speech_emotion.monitor.pipeline import Monitor

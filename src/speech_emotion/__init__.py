@@ -1,8 +1,18 @@
-"""speech-emotion: cross-corpus speech emotion recognition and a 24/7 emotion monitor."""
+"""speech-emotion: cross-corpus speech emotion recognition and a 24/7 emotion monitor.
+
+The recogniser is imported on first use (PEP 562), so the parts that never run the model (the simulated
+robot, the dashboard, the reports) start without loading PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from speech_emotion.audio import SAMPLE_RATE, load_audio
 from speech_emotion.errors import AudioError, BundleError, SpeechEmotionError
-from speech_emotion.recognizer import EmotionRecognizer, Prediction
+
+if TYPE_CHECKING:
+    from speech_emotion.recognizer import EmotionRecognizer, Prediction
 
 __all__ = [
     "SAMPLE_RATE",
@@ -13,3 +23,11 @@ __all__ = [
     "SpeechEmotionError",
     "load_audio",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name in ("EmotionRecognizer", "Prediction"):
+        from speech_emotion import recognizer
+
+        return getattr(recognizer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,14 +11,11 @@ import argparse
 import sys
 
 from speech_emotion.audio import load_audio
-from speech_emotion.cli.monitor import default_db_url, open_store
+from speech_emotion.cli.db_options import default_db_url, open_store
 from speech_emotion.errors import AudioError, SpeechEmotionError
 from speech_emotion.features import log_mel_3d
 from speech_emotion.monitor.adaptation import SpeakerNormalizer, load_normalizer, save_normalizer
 from speech_emotion.monitor.config import load_config
-
-NAME = "calibrate"
-HELP = "adapt a monitored source's speaker statistics to recordings of the person"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

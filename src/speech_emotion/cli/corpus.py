@@ -10,9 +10,6 @@ from speech_emotion.cli.corpus_options import add_corpus_arguments
 from speech_emotion.corpora import read_corpora
 from speech_emotion.corpora.summary import format_summary, summarize
 
-NAME = "corpus"
-HELP = "inspect corpora in their original layouts (summary: utterances per split and class)"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -1,12 +1,42 @@
-"""Options several sub-commands share (database, day, time zone), checked with one-line errors."""
+"""Options several sub-commands share (database, day, time zone), checked with one-line errors, and their defaults."""
 
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from speech_emotion.errors import SpeechEmotionError
+from speech_emotion.monitor.store import Store
 from speech_emotion.reports.timezones import local_zone
+
+
+def data_folder() -> Path:
+    """The user's data folder for this program ($XDG_DATA_HOME or ~/.local/share, then speech-emotion)."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "speech-emotion"
+
+
+def default_db_url() -> str:
+    """SQLite in the user's data folder."""
+    return f"sqlite:///{data_folder() / 'monitor.db'}"
+
+
+def default_reports_folder(db_url: str) -> Path:
+    """``reports`` beside a SQLite database file, else (PostgreSQL, in-memory SQLite) in the user's data folder."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database).parent / "reports"
+    return data_folder() / "reports"
+
+
+def open_store(url: str) -> Store:
+    """The store at ``url``, creating the data folder first when it is the default one."""
+    if url == default_db_url():
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return Store(url)
 
 
 def add_db(p: argparse.ArgumentParser) -> None:

@@ -19,11 +19,10 @@ from importlib import resources
 from pathlib import Path
 
 from speech_emotion.audio import SAMPLE_RATE, load_audio, to_pcm16
+from speech_emotion.cli import parse_args
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import SpeechEmotionError
 
-NAME = "demo"
-HELP = "run everything on a simulated robot: stream a recording, monitor it, write a report, serve the dashboard"
 DATA = resources.files("speech_emotion") / "data"
 TAIL_S = 3.0  # after the recording ends: the last utterance's hangover, recognition and storing
 
@@ -72,10 +71,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _step(argv: list[str]) -> int:
     """Run one ``speech-emotion`` command in this process, showing it first."""
-    from speech_emotion.cli import build_parser  # the command table imports this module
-
     print(f"\n$ speech-emotion {' '.join(argv)}", flush=True)
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     return args.run(args)
 
 

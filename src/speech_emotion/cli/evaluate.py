@@ -14,9 +14,6 @@ from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, trained_on_
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.cache import FeatureCache
 
-NAME = "evaluate"
-HELP = "score a model on corpora: UA, WA, macro F1, per-class figures, confusion matrix"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_scoring_arguments(p, default_split="test")

@@ -11,12 +11,10 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from speech_emotion.cli.monitor import default_db_url
+from speech_emotion.cli.db_options import default_db_url
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.monitor.store import Store, StoreError
 
-NAME = "history"
-HELP = "list the utterances and emotions a monitor stored"
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 

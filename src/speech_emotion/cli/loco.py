@@ -14,9 +14,6 @@ from speech_emotion.corpora import read_corpora
 from speech_emotion.evaluation.protocols import NORMALIZATION_MODES
 from speech_emotion.training.cache import FeatureCache
 
-NAME = "loco"
-HELP = "leave-one-corpus-out: train without each corpus in turn and score on it (cross-corpus, cross-language)"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_corpus_arguments(p)

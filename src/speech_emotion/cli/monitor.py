@@ -10,51 +10,21 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import threading
 from contextlib import nullcontext
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
+from speech_emotion.cli.db_options import default_db_url, default_reports_folder, open_store
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.monitor.config import load_config
 from speech_emotion.monitor.daily_reports import DailyReporter, ReportConfig
 from speech_emotion.monitor.logs import log_event, use_json_logs
 from speech_emotion.monitor.pipeline import Metrics, Monitor
 from speech_emotion.monitor.reactions import Reactions
-from speech_emotion.monitor.store import Store
 from speech_emotion.recognizer import EmotionRecognizer
 
-NAME = "monitor"
-HELP = "recognise emotions in a live audio stream (NAO robot, microphone or file) and store them"
 log = logging.getLogger("speech_emotion.monitor")
-
-
-def data_folder() -> Path:
-    """The user's data folder for this program ($XDG_DATA_HOME or ~/.local/share, then speech-emotion)."""
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "speech-emotion"
-
-
-def default_db_url() -> str:
-    """SQLite in the user's data folder."""
-    return f"sqlite:///{data_folder() / 'monitor.db'}"
-
-
-def default_reports_folder(db_url: str) -> Path:
-    """``reports`` beside a SQLite database file, else (PostgreSQL, in-memory SQLite) in the user's data folder."""
-    url = make_url(db_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(url.database).parent / "reports"
-    return data_folder() / "reports"
-
-
-def open_store(url: str) -> Store:
-    """The store at ``url``, creating the data folder first when it is the default one."""
-    if url == default_db_url():
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return Store(url)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -14,9 +14,6 @@ from datetime import datetime
 from speech_emotion.audio import DEFAULT_MAX_SECONDS, load_audio, to_pcm16
 from speech_emotion.monitor.sources.base import CHUNK_SAMPLES
 
-NAME = "nao-sim"
-HELP = "simulated NAO robot: streams an audio file as its microphone over NAOqi and records the calls it gets"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--audio", required=True, metavar="FILE", help="what the robot's microphone hears (any format)")

@@ -13,9 +13,6 @@ from speech_emotion.evaluation.protocols import trained_on_trimmed
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.trimming import trim_to_speech
 
-NAME = "predict"
-HELP = "recognise the emotion of audio files (one line each, or --json)"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, ...; any rate)")

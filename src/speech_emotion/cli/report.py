@@ -9,9 +9,6 @@ from speech_emotion.monitor.store import Store
 from speech_emotion.reports.daily import generate_daily_reports
 from speech_emotion.reports.timezones import resolve_zone
 
-NAME = "report"
-HELP = "write the daily report (HTML with figures, PNGs, JSON) of one or every monitored source"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_db(p)

@@ -16,8 +16,6 @@ from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.web.app import create_app
 from speech_emotion.web.security import check_bind
 
-NAME = "serve"
-HELP = "serve the live dashboard and JSON API (localhost only unless given a token)"
 TOKEN_ENV = "SPEECH_EMOTION_TOKEN"
 log = logging.getLogger(__name__)
 

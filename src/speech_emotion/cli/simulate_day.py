@@ -12,9 +12,6 @@ from speech_emotion.monitor.store import Store
 from speech_emotion.reports.timezones import resolve_zone
 from speech_emotion.reports.wording import duration
 
-NAME = "simulate-day"
-HELP = "store a simulated day of utterances and alerts (for demonstrations, reports and the dashboard)"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_db(p)

@@ -14,9 +14,6 @@ from speech_emotion.cli.corpus_options import (
 from speech_emotion.corpora import read_corpora
 from speech_emotion.training.cache import FeatureCache
 
-NAME = "train"
-HELP = "train a model on corpora (train speakers), selecting on the validation speakers"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_corpus_arguments(p)

@@ -23,9 +23,6 @@ from speech_emotion.recognizer import LOGIT_OFFSETS
 if TYPE_CHECKING:
     from speech_emotion.evaluation.offsets import OffsetChoice
 
-NAME = "tune-offset"
-HELP = "copy a model with a logit offset for one emotion, chosen for UA x its recall on labelled speech"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_scoring_arguments(p, default_split="valid")
