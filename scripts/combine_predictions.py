@@ -14,11 +14,13 @@ docs/MODEL_CARD.md quotes the figures.
 from __future__ import annotations
 
 import argparse
+import sys
 from itertools import combinations
 from pathlib import Path
 
 import torch
 
+from speech_emotion.cli import run_reporting_errors
 from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_arguments, speed_factor
 from speech_emotion.corpora import read_corpora
 from speech_emotion.evaluation.evaluate import normalized_corpora
@@ -93,4 +95,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_reporting_errors(main))

@@ -11,7 +11,9 @@ so a corpus whose files carry much silence has its speech flattened. docs/traini
 from __future__ import annotations
 
 import argparse
+import sys
 
+from speech_emotion.cli import run_reporting_errors
 from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_arguments
 from speech_emotion.corpora import read_corpora
 from speech_emotion.normalization import fit_stats
@@ -39,4 +41,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_reporting_errors(main))

@@ -13,12 +13,15 @@ from __future__ import annotations
 import argparse
 import io
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from speech_emotion.audio import SAMPLE_RATE, to_mono_16k
+from speech_emotion.cli import run_reporting_errors
+from speech_emotion.errors import SpeechEmotionError
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "speech_emotion" / "data" / "demo.flac"
 VOICE = "en-gb+m3"
@@ -50,11 +53,13 @@ SCRIPT = [
 
 def speak(text: str, prosody: str) -> np.ndarray:
     speed, pitch, gain_db = PROSODIES[prosody]
-    wav = subprocess.run(
-        ["espeak-ng", "-v", VOICE, "-s", str(speed), "-p", str(pitch), "-a", "50", "--stdout", text],
-        check=True,
-        capture_output=True,
-    ).stdout
+    command = ["espeak-ng", "-v", VOICE, "-s", str(speed), "-p", str(pitch), "-a", "50", "--stdout", text]
+    try:
+        wav = subprocess.run(command, check=True, capture_output=True).stdout
+    except FileNotFoundError:
+        raise SpeechEmotionError("espeak-ng: not installed (apt install espeak-ng)") from None
+    except subprocess.CalledProcessError as e:
+        raise SpeechEmotionError(f"espeak-ng: failed on {text!r} ({e.stderr.decode().strip()})") from None
     samples, rate = sf.read(io.BytesIO(wav), dtype="float32")
     return to_mono_16k(samples, rate) * np.float32(10 ** (gain_db / 20))
 
@@ -68,11 +73,11 @@ def main() -> None:
         pieces += [speak(text, prosody), np.zeros(int(pause_s * SAMPLE_RATE), np.float32)]
     audio = np.concatenate(pieces)
     if np.abs(audio).max() >= 1.0:
-        raise SystemExit("the demo would clip: lower a gain in PROSODIES")
+        raise SpeechEmotionError("PROSODIES: the demo would clip; lower a gain")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     sf.write(args.out, audio, SAMPLE_RATE, subtype="PCM_16", format="FLAC")
     print(f"{args.out}: {len(audio) / SAMPLE_RATE:.1f} s, {args.out.stat().st_size / 1024:.0f} KiB")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_reporting_errors(main))

@@ -13,9 +13,11 @@ instead ``combined4-ua`` with a sad logit offset, written by ``speech-emotion tu
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from speech_emotion.bundle import load_bundle, save_bundle
+from speech_emotion.cli import run_reporting_errors
 
 MODELS = Path(__file__).resolve().parents[1] / "src" / "speech_emotion" / "models"
 KEPT = {"ua": "best-ua.pt", "ua-sad": "best-ua-sad.pt"}
@@ -40,4 +42,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_reporting_errors(main))

@@ -1,10 +1,13 @@
 """The command table: each command imports only what it needs, so the training tools run on a machine with
-just the training stack (a GPU box) and the robot simulator and dashboard start without PyTorch."""
+just the training stack (a GPU box) and the robot simulator and dashboard start without PyTorch; and the
+developer scripts in scripts/ report bad input in one line, as the commands do."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +75,25 @@ def test_an_unknown_command_is_refused_with_the_list_of_commands():
     done = run_without(EVERYTHING_HEAVY, "trian", "--steps=3")
     assert done.returncode == 2
     assert "invalid choice: 'trian'" in done.stderr and "'train'" in done.stderr
+
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+@pytest.mark.parametrize(
+    "script, argv, message",
+    [
+        ("combine_predictions.py", ["--corpus=emodb={missing}", "--model=tiny"], "{missing}: no such directory"),
+        ("corpus_silence.py", ["--corpus=savee={missing}"], "{missing}: no such directory"),
+        ("ship_models.py", ["{missing}", "--name=test"], "{missing}/best-ua.pt: no such model bundle file"),
+        ("make_demo_audio.py", ["--out={missing}/demo.flac"], "espeak-ng: not installed"),
+    ],
+)
+def test_the_developer_scripts_report_bad_input_in_one_line(tmp_path, script, argv, message):
+    missing = tmp_path / "missing"
+    env = {**os.environ, "PATH": str(tmp_path)}  # no espeak-ng on it
+    command = [sys.executable, str(SCRIPTS / script), *(a.format(missing=missing) for a in argv)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: {message.format(missing=missing)}") and done.stderr.count("\n") == 1
+    assert not missing.exists()

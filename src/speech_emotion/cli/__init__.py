@@ -13,6 +13,7 @@ import argparse
 import importlib
 import logging
 import sys
+from collections.abc import Callable
 
 from speech_emotion.errors import SpeechEmotionError
 
@@ -62,10 +63,18 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    return run_reporting_errors(lambda: args.run(args), debug=args.debug)
+
+
+def run_reporting_errors(action: Callable[[], int | None], debug: bool = False) -> int:
+    """Run ``action`` for its exit status: a SpeechEmotionError becomes its one line (1), Ctrl-C 130.
+
+    The commands and the developer tools in ``scripts/`` share it, so bad input reads the same everywhere.
+    """
     try:
-        return args.run(args)
+        return action() or 0
     except SpeechEmotionError as e:
-        if args.debug:
+        if debug:
             raise
         print(f"error: {e}", file=sys.stderr)
         return 1
