@@ -30,6 +30,7 @@ def serving(app) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
+        app.state.settings.stopping.set()  # as `speech-emotion serve` does on a stop: the streams end
         server.should_exit = True
         thread.join(10)
         sock.close()

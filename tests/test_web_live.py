@@ -1,9 +1,14 @@
-"""The dashboard under a real uvicorn server: the server-sent event stream, and raw paths no client would normalise."""
+"""The dashboard under a real uvicorn server: the server-sent event stream, raw paths no client would
+normalise, and a clean stop of ``serve`` while a page is streaming."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import re
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -83,3 +88,30 @@ def test_raw_dot_segments_cannot_escape(site, raw):
     assert response.status == 404 and "outside the report folder" not in body and "root:" not in body
     inside = httpx.get(f"{base}/reports/inside.txt", timeout=10)
     assert inside.status_code == 200 and inside.text == "inside"
+
+
+@pytest.mark.parametrize("signals", [1, 2], ids=["ctrl-c", "ctrl-c twice"])
+def test_serve_stops_cleanly_with_a_page_streaming(tmp_path, signals):
+    """An open dashboard holds a stream open: a stop ends it rather than waiting it out and cancelling it."""
+    db = f"sqlite:///{tmp_path / 'monitor.db'}"
+    Store(db).close()
+    command = [sys.executable, "-m", "speech_emotion", "serve", "--db", db, "--port", "0"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        started = process.stderr.readline()
+        base = re.search(r"dashboard on (http://\S+?)/?$", started.strip())
+        assert base, started + process.stderr.read()
+        with httpx.stream("GET", f"{base.group(1)}/api/stream", timeout=30) as response:
+            lines = response.iter_lines()
+            assert read_events(lines, 1)[0]["event"] == "ready"
+            for _ in range(signals):
+                process.send_signal(signal.SIGINT)
+            assert list(lines) == []  # the server ended the stream: no more events, no broken connection
+        assert process.wait(30) == 0
+        errors = process.stderr.read()
+        assert "dashboard stopped" in errors
+        assert "Traceback" not in errors and "timeout graceful shutdown exceeded" not in errors, errors
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

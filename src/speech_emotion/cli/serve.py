@@ -7,7 +7,9 @@ import logging
 import os
 import signal
 import socket
+import threading
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -34,7 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get(TOKEN_ENV) or None
     check_bind(args.host, token)
-    app = create_app(args.db, reports_dir=args.reports, token=token, tz=args.tz)
+    stopping = threading.Event()
+    app = create_app(args.db, reports_dir=args.reports, token=token, tz=args.tz, stopping=stopping)
     if args.reports and not Path(args.reports).is_dir():
         log.warning(
             "--reports %s: no such folder yet; the archive stays empty until reports are written there", args.reports
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     sock = _listen(args.host, args.port)
     host, port = sock.getsockname()[:2]
     log.info("dashboard on http://%s:%s/%s", f"[{host}]" if ":" in host else host, port, "?token=…" if token else "")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
+    server = DashboardServer(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2), stopping)
     # uvicorn shuts down on SIGINT/SIGTERM and then raises the signal again for the previous handler: a no-op
     # one here makes a requested stop a clean exit 0, as the monitor's is
     previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -53,6 +56,25 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     log.info("dashboard stopped")
     return 0
+
+
+class DashboardServer(uvicorn.Server):
+    """uvicorn's server that ends the dashboard's live streams when asked to stop.
+
+    An open page keeps a stream open, so without this every stop waited out the graceful-shutdown timeout
+    and then printed the cancelled stream's traceback. The streams now end within a poll interval, so a
+    second Ctrl-C (uvicorn's "force quit", which cancels requests mid-way with tracebacks) is not needed and
+    is taken as the same stop.
+    """
+
+    def __init__(self, config: uvicorn.Config, stopping: threading.Event) -> None:
+        super().__init__(config)
+        self.stopping = stopping
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.stopping.set()
+        if not self.should_exit:
+            super().handle_exit(sig, frame)
 
 
 def _listen(host: str, port: int) -> socket.socket:

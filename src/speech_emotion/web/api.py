@@ -6,6 +6,7 @@ names the parameter and the reason (422 for malformed values, 404 for an unknown
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -34,6 +35,7 @@ class Settings:
     reports_dir: Path | None
     poll_interval_s: float
     token_required: bool
+    stopping: threading.Event  # set when the server stops: the live streams end
 
 
 def get_store(request: Request) -> Store:
@@ -169,7 +171,7 @@ async def stream(
     source: SourceParam,
     last_event_id: Annotated[str | None, Header(description="resume after this cursor")] = None,
 ) -> AsyncIterator[ServerSentEvent]:
-    async for item in live.events(store, source, last_event_id, settings.poll_interval_s):
+    async for item in live.events(store, source, last_event_id, settings.poll_interval_s, settings.stopping):
         yield item
 
 

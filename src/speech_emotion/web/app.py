@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import tzinfo
@@ -27,8 +28,10 @@ def create_app(
     token: str | None = None,
     tz: str | tzinfo | None = None,
     poll_interval_s: float = 1.0,
+    stopping: threading.Event | None = None,
 ) -> FastAPI:
-    """The dashboard over the monitor's database at ``store_url``, serving reports from ``reports_dir``."""
+    """The dashboard over the monitor's database at ``store_url``, serving reports from ``reports_dir``;
+    setting ``stopping`` ends its live streams, so that a server stopping is not held up by open pages."""
     check_token(token)
     zone = tz if isinstance(tz, tzinfo) else resolve_zone(tz)
     store = Store(store_url)
@@ -45,6 +48,7 @@ def create_app(
         reports_dir=Path(reports_dir) if reports_dir is not None else None,
         poll_interval_s=poll_interval_s,
         token_required=token is not None,
+        stopping=stopping or threading.Event(),
     )
     app.include_router(api.router)
     app.include_router(pages.router)

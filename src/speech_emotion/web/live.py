@@ -9,6 +9,7 @@ load rather than live.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -59,11 +60,14 @@ def rows_after(store: Store, cursor: Cursor, source: str | None) -> tuple[list[U
         )
 
 
-async def events(store: Store, source: str | None, resume: str | None, poll_s: float) -> AsyncIterator[ServerSentEvent]:
-    """``ready`` first (the client may load the page's data from then on), then ``utterance`` and ``event``."""
+async def events(
+    store: Store, source: str | None, resume: str | None, poll_s: float, stopping: threading.Event
+) -> AsyncIterator[ServerSentEvent]:
+    """``ready`` first (the client may load the page's data from then on), then ``utterance`` and ``event``,
+    until the server is ``stopping`` (an open stream would otherwise hold its shutdown up)."""
     cursor = Cursor.parse(resume) or await run_in_threadpool(latest_cursor, store)
     yield ServerSentEvent(event="ready", data={"cursor": cursor.encode()}, id=cursor.encode(), retry=RETRY_MS)
-    while True:
+    while not stopping.is_set():
         utterances, new_events = await run_in_threadpool(rows_after, store, cursor, source)
         for u in utterances:
             cursor = Cursor(u.id, cursor.event_id)
