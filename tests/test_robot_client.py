@@ -60,8 +60,26 @@ def test_led_colours_and_speech_reach_the_robot(robots, session):
     assert calls[2] == ("ALTextToSpeech", "say", ["I am here with you."])
 
     observer = session(robot.url)
-    assert observer.service("ALMemory").getData("ALTextToSpeech/CurrentSentence") == "I am here with you."
+    memory = observer.service("ALMemory")
+    assert memory.getData("ALTextToSpeech/CurrentSentence") == "I am here with you."
+    wait_until(lambda: memory.getData("ALTextToSpeech/TextDone") == 1, 10, "the end of the sentence")
     assert json.loads(observer.service("SimulatorControl").calls())[:3] == json.loads(json.dumps(robot.calls()[:3]))
+
+
+def test_say_returns_while_the_robot_is_still_speaking(robots, session):
+    """The monitor must not stall while the robot talks: say hands the sentence over and returns."""
+    robot = robots()
+    memory = session(robot.url).service("ALMemory")
+    sentence = "I am here with you, and I will stay with you for a little while."  # 5.6 s on the robot
+    with RobotClient(robot.url) as client:
+        assert client.say(sentence) is True
+        try:
+            done_when_say_returned = memory.getData("ALTextToSpeech/TextDone")
+        except RuntimeError:  # the robot has not started on it yet
+            done_when_say_returned = None
+        assert done_when_say_returned != 1
+        wait_until(lambda: memory.getData("ALTextToSpeech/CurrentSentence") == sentence, 5, "the sentence")
+        wait_until(lambda: memory.getData("ALTextToSpeech/TextDone") == 1, 15, "the end of the sentence")
 
 
 def test_a_vanished_robot_is_logged_not_raised_and_found_again(robots, caplog):

@@ -13,8 +13,9 @@ Services, with NAOqi's names and signatures:
   otherwise the moment of the first subscription). Only what the monitor asks for is served: 16 kHz,
   one microphone (flags 1-4: left, right, front, rear all hear the file); other preferences are refused.
   Without ``loop`` the microphone stops at the end of the file, after a last, shorter buffer.
-- ``ALTextToSpeech``: ``say(text)`` (sets ``ALTextToSpeech/CurrentSentence`` in ALMemory), ``stopAll()``,
-  ``setLanguage``/``getLanguage``.
+- ``ALTextToSpeech``: ``say(text)`` (returns when the sentence has been spoken, at 2.5 words a second, as on
+  a robot; meanwhile ALMemory's ``ALTextToSpeech/CurrentSentence`` is the sentence, ``TextStarted`` 1 and
+  ``TextDone`` 0, then 0 and 1), ``stopAll()``, ``setLanguage``/``getLanguage``.
 - ``ALLeds``: ``fadeRGB(group, 0x00RRGGBB or colour name, duration)`` (returns after ``duration``, as on a
   robot), ``on(group)``, ``off(group)``.
 - ``ALMemory``: ``getData(key)``, ``insertData(key, value)``.
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 MAX_FAILURES = 30  # consecutive failed callbacks before a subscriber is dropped
 CALLBACK_TIMEOUT_MS = 5000
 MAX_FADE_S = 10.0
+SAY_WORDS_PER_S = 2.5  # a NAO's default voice speaks about 150 words a minute
+MAX_SAY_S = 10.0
 
 
 class CallLog:
@@ -211,11 +214,21 @@ class ALTextToSpeech:
         self._memory = memory
         self._calls = calls
         self._language = "English"
+        self._voice = threading.Lock()
 
     @qi.bind(qi.Void, [qi.String])
     def say(self, text):
         self._calls.record("ALTextToSpeech", "say", text)
-        self._memory.values["ALTextToSpeech/CurrentSentence"] = text
+        with self._voice:  # one voice: a sentence asked for meanwhile waits for this one, as on a robot
+            self._set_speaking(text, True)
+            time.sleep(min(len(text.split()) / SAY_WORDS_PER_S, MAX_SAY_S))
+            self._set_speaking(text, False)
+
+    @qi.nobind
+    def _set_speaking(self, text: str, speaking: bool) -> None:
+        values = self._memory.values
+        values["ALTextToSpeech/CurrentSentence"] = text
+        values["ALTextToSpeech/TextStarted"], values["ALTextToSpeech/TextDone"] = (1, 0) if speaking else (0, 1)
 
     @qi.bind(qi.Void, [])
     def stopAll(self):
