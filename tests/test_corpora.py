@@ -176,10 +176,10 @@ def test_not_a_corpus_is_one_clear_line(tmp_path, name):
     with pytest.raises(CorpusError, match=f"^{re.escape(str(tmp_path / 'none'))}: no such directory$"):
         read_corpus(name, tmp_path / "none")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CorpusError, match=f"not a {name} corpus: no .wav or .flac files; expected like "):
+    with pytest.raises(CorpusError, match=f"no {name} corpus here: no .wav or .flac files; expected like "):
         read_corpus(name, tmp_path / "empty")
     write_clip(tmp_path / "odd" / "x" / "y" / "z" / "clip.wav")
-    with pytest.raises(CorpusError, match=f"not a {name} corpus: 1 audio files, none named like"):
+    with pytest.raises(CorpusError, match=f"no {name} corpus here: 1 audio file, none named like"):
         read_corpus(name, tmp_path / "odd")
     (tmp_path / "file.wav").write_bytes(b"")
     with pytest.raises(CorpusError, match="is not a directory"):

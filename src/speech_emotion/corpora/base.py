@@ -164,8 +164,9 @@ def build_corpus(
     parsed = [(path, parse(path.relative_to(root))) for path in files]
     recordings = [(path, r) for path, r in parsed if r is not None]
     if not recordings:
-        found = f"{len(files)} audio files, none named" if files else "no .wav or .flac files; expected"
-        raise CorpusError(root, f"not a {name} corpus: {found} {expected}")
+        plural = "" if len(files) == 1 else "s"
+        found = f"{len(files)} audio file{plural}, none named" if files else "no .wav or .flac files; expected"
+        raise CorpusError(root, f"no {name} corpus here: {found} {expected}")
     if splits is None:
         splits = hashed_speaker_splits(name, {r.speaker for _, r in recordings})
     utterances, dropped = [], Counter()
