@@ -10,6 +10,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from speech_emotion.audio import load_audio
+from speech_emotion.features import log_mel_3d
+from speech_emotion.normalization import fit_stats
+from speech_emotion.recognizer import EmotionRecognizer
+
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "speech_emotion", *args], capture_output=True, text=True, timeout=120)
@@ -65,3 +70,24 @@ def test_debug_shows_traceback(tmp_path):
     clip = write_clip(tmp_path / "a.wav", 0.5)
     result = run_cli("--debug", "predict", clip, "--model", str(tmp_path / "nomodel.pt"))
     assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_same_speaker_normalises_every_file_with_the_statistics_of_them_all(tiny_bundle, tmp_path):
+    files = [write_clip(tmp_path / f"{n}.wav", seconds, rate=16000) for n, seconds in enumerate((1.0, 2.5, 1.5))]
+    model = ["--model", str(tiny_bundle), "--json"]
+    plain = json.loads(run_cli("predict", *files, *model).stdout)
+    same = run_cli("predict", *files, *model, "--same-speaker")
+    assert same.returncode == 0, same.stderr
+    same, stderr = json.loads(same.stdout), same.stderr
+    backwards = json.loads(run_cli("predict", *files[::-1], *model, "--same-speaker").stdout)
+
+    # as the recogniser scores them given the three files' statistics; 5 s of speech are few, and it says so
+    recognizer = EmotionRecognizer.load(str(tiny_bundle))
+    features = [log_mel_3d(load_audio(f)) for f in files]
+    for row, f in zip(same, features, strict=True):
+        expected = recognizer.predict_features([f], fit_stats(features))[0].probabilities
+        assert row["probabilities"] == pytest.approx(expected, abs=1e-5)
+    assert "note: --same-speaker: the speaker's statistics come from 5 s of speech" in stderr
+    assert same != plain  # noise this loud is far from the model's statistics
+    for row, other in zip(same, backwards[::-1], strict=True):  # the same statistics, in any order
+        assert row["probabilities"] == pytest.approx(other["probabilities"], abs=1e-5)

@@ -6,12 +6,18 @@ import argparse
 import json
 import sys
 
+import numpy as np
+
 from speech_emotion.audio import DEFAULT_MAX_SECONDS, load_audio
 from speech_emotion.cli.model_option import add_model_argument
-from speech_emotion.errors import AudioError
+from speech_emotion.errors import AudioError, SpeechEmotionError
 from speech_emotion.evaluation.protocols import trained_on_trimmed
+from speech_emotion.features import FRAMES_PER_SECOND, log_mel_3d
+from speech_emotion.normalization import NormStats, fit_stats
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.trimming import trim_to_speech
+
+STEADY_SECONDS = 15.0  # of speech: validation UA with a speaker's statistics from 17 s is near that from 2 min
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -26,20 +32,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="utterance score from window scores: max logit (reference) or mean probability",
     )
     p.add_argument("--max-seconds", type=float, default=DEFAULT_MAX_SECONDS, help="refuse longer files")
+    p.add_argument(
+        "--same-speaker",
+        action="store_true",
+        help="the files are all one person's: normalise them with that person's statistics, from all of them "
+        "(as the shipped models were trained and validated); without it each file gets the model's pooled "
+        "statistics, which suit no one speaker",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
     trim = trained_on_trimmed(recognizer.bundle)  # score files as the model's training files were cut
-    results, failed = [], 0
+    features, failed = [], 0
     for path in args.files:
         try:
             audio = load_audio(path, max_seconds=args.max_seconds)
-            prediction = recognizer.predict(trim_to_speech(audio) if trim else audio)
         except AudioError as e:
             print(f"error: {e}", file=sys.stderr)
             failed += 1
             continue
+        features.append((path, log_mel_3d(trim_to_speech(audio) if trim else audio)))
+    stats = speaker_stats([f for _, f in features]) if args.same_speaker and features else None
+    results = []
+    for path, utterance in features:
+        prediction = recognizer.predict_features([utterance], stats)[0]
         if args.json:
             results.append({"file": path, **prediction.to_dict()})
         else:
@@ -48,3 +65,19 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     return 1 if failed else 0
+
+
+def speaker_stats(features: list[np.ndarray]) -> NormStats:
+    """The speaker's statistics from all of their utterances, with a note when there is little speech."""
+    try:
+        stats = fit_stats(features)
+    except ValueError:
+        raise SpeechEmotionError("--same-speaker: too little speech in the files to normalise with") from None
+    seconds = stats.frames / FRAMES_PER_SECOND
+    if seconds < STEADY_SECONDS:
+        print(
+            f"note: --same-speaker: the speaker's statistics come from {seconds:.0f} s of speech; "
+            f"with {STEADY_SECONDS:.0f} s or more they recognise better (docs/MODEL_CARD.md)",
+            file=sys.stderr,
+        )
+    return stats

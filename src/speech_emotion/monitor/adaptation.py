@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class AdaptationConfig:
     enabled: bool = True
-    prior_seconds: float = 30.0  # weight of the model's statistics, in seconds of speech
+    prior_seconds: float = 3.0  # weight of the model's statistics, in seconds of speech (docs/monitor.md: why 3)
     half_life_hours: float = 5.0  # hours of *speech* after which a frame counts half
     save_interval_s: float = 60.0
 
