@@ -223,3 +223,25 @@ def test_combine_predictions_script_normalises_as_asked(tmp_path, tiny_bundle):
     own = combine_predictions(casia, tmp_path / "cache", *common, "--normalization=model")
     assert own.returncode != 0
     assert "not trained on casia" in own.stderr
+
+
+def test_speaker_statistics_script_scores_each_source_and_replays_the_monitor(tmp_path, tiny_bundle):
+    folder = make_folder(tmp_path / "folder", speakers=("alice", "bob"), seconds=1.0)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "speaker_statistics.py"
+    cmd = [sys.executable, str(script), f"--corpus=folder={folder}", f"--cache={tmp_path / 'cache'}", "--workers=1"]
+    cmd += [f"--model={tiny_bundle}", "--split=all", "--files", "3", "--replay-priors", "30", "3"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line.strip("| ").split(" | ") for line in result.stdout.splitlines() if line.startswith("| ")]
+    sources = {r[0]: r[1:] for r in rows[2:6]}
+    assert list(sources) == [
+        "the model's pooled statistics",
+        "the utterance alone",
+        "3 files of the speaker",
+        "all the speaker's files",
+    ]
+    assert sources["the model's pooled statistics"][0] == "-" and sources["the utterance alone"][0] == "1"
+    assert sources["3 files of the speaker"][0] == "3" and sources["all the speaker's files"][0] == "8"
+    replays = {r[0]: r[1:] for r in rows[8:]}
+    assert list(replays) == ["30", "3"]
+    assert all(0.0 <= float(v) <= 1.0 for r in [*sources.values(), *replays.values()] for v in r[-2:])
