@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import select
 import subprocess
 import sys
 
@@ -56,6 +58,26 @@ def test_bad_files_are_reported_and_good_ones_still_scored(tiny_bundle, tmp_path
         f"error: {tmp_path / 'text.wav'}: not a readable audio file (Format not recognised)",
     ]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_each_file_is_printed_before_the_next_is_read(tiny_bundle, tmp_path):
+    # a long list over a slow disk or network share: results must not wait for the last file
+    first = write_clip(tmp_path / "first.wav", 1.0)
+    slow = tmp_path / "slow.wav"
+    os.mkfifo(slow)  # reading it blocks until something writes to it
+    cmd = [sys.executable, "-m", "speech_emotion", "predict", first, str(slow), "--model", str(tiny_bundle)]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            ready, _, _ = select.select([process.stdout], [], [], 120)
+            assert ready, "nothing printed while the second file was still unread"
+            assert process.stdout.readline().startswith(first + "\t")
+        finally:
+            with open(slow, "w"):  # an empty write end: the second file turns out to be no audio
+                pass
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert stderr.startswith(f"error: {slow}: not a readable audio file")
 
 
 def test_missing_model_is_one_line(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -44,18 +45,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
     trim = trained_on_trimmed(recognizer.bundle)  # score files as the model's training files were cut
-    features, failed = [], 0
-    for path in args.files:
-        try:
-            audio = load_audio(path, max_seconds=args.max_seconds)
-        except AudioError as e:
-            print(f"error: {e}", file=sys.stderr)
+    utterances = read_utterances(args.files, args.max_seconds, trim)
+    stats = None
+    if args.same_speaker:  # the statistics need every file first; otherwise each line prints as its file is read
+        utterances = list(utterances)
+        readable = [f for _, f in utterances if f is not None]
+        stats = speaker_stats(readable) if readable else None
+    results, failed = [], 0
+    for path, utterance in utterances:
+        if utterance is None:
             failed += 1
             continue
-        features.append((path, log_mel_3d(trim_to_speech(audio) if trim else audio)))
-    stats = speaker_stats([f for _, f in features]) if args.same_speaker and features else None
-    results = []
-    for path, utterance in features:
         prediction = recognizer.predict_features([utterance], stats)[0]
         if args.json:
             results.append({"file": path, **prediction.to_dict()})
@@ -65,6 +65,18 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     return 1 if failed else 0
+
+
+def read_utterances(paths: list[str], max_seconds: float, trim: bool) -> Iterator[tuple[str, np.ndarray | None]]:
+    """Each file's features, read only when asked for; None (with the error printed) for a file that failed."""
+    for path in paths:
+        try:
+            audio = load_audio(path, max_seconds=max_seconds)
+        except AudioError as e:
+            print(f"error: {e}", file=sys.stderr)
+            yield path, None
+            continue
+        yield path, log_mel_3d(trim_to_speech(audio) if trim else audio)
 
 
 def speaker_stats(features: list[np.ndarray]) -> NormStats:
