@@ -46,7 +46,7 @@ def test_the_command_list_needs_none_of_the_heavy_packages():
         ("nao-sim", ("torch", "sqlalchemy", "fastapi", "matplotlib")),
         ("serve", ("torch", "qi")),
         ("report", ("torch", "qi", "fastapi")),
-        ("history", ("torch", "qi", "fastapi")),
+        ("history", ("torch", "qi", "fastapi", "matplotlib")),
         ("predict", MONITOR_STACK),
         ("tune-offset", MONITOR_STACK),
         ("loco", MONITOR_STACK),

@@ -1,7 +1,19 @@
-"""Daily caregiver reports: the numbers of a day (summary), its figures, and the HTML that carries them."""
+"""Daily caregiver reports: the numbers of a day (summary), its figures, and the HTML that carries them.
 
-from speech_emotion.reports.daily import ReportFiles, ReportSchedule, generate_daily_reports, write_daily_report
+The report writer (``daily``) is imported on first use (PEP 562): it loads matplotlib, which commands that only
+need a time zone or a day's numbers (``history``, ``calibrate``, the dashboard's API) should not wait for.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from speech_emotion.reports.summary import DaySummary, DayTotals, previous_days, summarize_day
+
+if TYPE_CHECKING:
+    from speech_emotion.reports.daily import ReportFiles, ReportSchedule, generate_daily_reports, write_daily_report
+
+_FROM_DAILY = ("ReportFiles", "ReportSchedule", "generate_daily_reports", "write_daily_report")
 
 __all__ = [
     "DaySummary",
@@ -13,3 +25,11 @@ __all__ = [
     "summarize_day",
     "write_daily_report",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name in _FROM_DAILY:
+        from speech_emotion.reports import daily
+
+        return getattr(daily, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
