@@ -90,6 +90,9 @@ def test_normalisation_protocols(casia, features, tmp_path):
     with pytest.raises(SpeechEmotionError, match=r"not trained on casia .*statistics for emodb, savee.*target-neutral"):
         check_normalization("model", other, [casia])
     check_normalization("target-all", other, [casia])
+    # a corpus the bundle never saw still gets its pooled statistics, as predict gives a lone file
+    pooled = corpus_normalization("pooled", other, "casia", examples)
+    assert pooled == [other.normalization["default"]] * len(examples)
 
 
 def test_evaluation_scores_what_predict_predicts(casia, features, tmp_path):

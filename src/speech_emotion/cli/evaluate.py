@@ -32,7 +32,8 @@ def add_scoring_arguments(p: argparse.ArgumentParser, default_split: str) -> Non
         default=None,
         choices=NORMALIZATION_MODES,
         help="model: the bundle's statistics of each corpus it was trained on; target-neutral: the corpus's own "
-        "neutral speech (cross-corpus protocol); target-all: all its speech; speaker: each speaker's speech "
+        "neutral speech (cross-corpus protocol); target-all: all its speech; speaker: each speaker's speech; "
+        "pooled: the bundle's statistics pooled over its training corpora, as predict scores a lone file "
         "(default: speaker for a model trained with --train-normalization speaker or hybrid, else model)",
     )
     p.add_argument(

@@ -39,7 +39,7 @@ def check_normalization(mode: str, bundle: ModelBundle, corpora: Sequence[Corpus
         trained = ", ".join(sorted(k for k in bundle.normalization if k != DEFAULT_STATS)) or "none"
         raise SpeechEmotionError(
             f"--normalization model: {bundle.model_id} was not trained on {', '.join(unknown)} (it has statistics "
-            f"for {trained}); choose target-neutral, target-all or speaker"
+            f"for {trained}); choose target-neutral, target-all, speaker or pooled"
         )
 
 

@@ -26,7 +26,7 @@ from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.training.config import PER_SPEAKER_NORMALIZATIONS
 from speech_emotion.training.dataset import Example, speaker_normalization
 
-NORMALIZATION_MODES = ("model", "target-neutral", "target-all", "speaker")
+NORMALIZATION_MODES = ("model", "target-neutral", "target-all", "speaker", "pooled")
 UTTERANCES_PER_CALL = 64  # bounds the windows held at once
 CORPUS_NORMALIZED = "corpus_normalized"  # bundle metadata: corpora a hybrid model normalised per corpus
 
@@ -59,6 +59,8 @@ def corpus_normalization(mode: str, bundle: ModelBundle, corpus: str, examples: 
         return [fit_stats(neutral)] * len(examples)
     if mode == "target-all":
         return [fit_stats(e.features for e in examples)] * len(examples)
+    if mode == "pooled":  # what `predict` gives a lone file: nothing known of its corpus or speaker
+        return [bundle.stats()] * len(examples)
     if mode == "speaker":
         kept = bundle.metadata.get(CORPUS_NORMALIZED, ()) if bundle is not None else ()
         return speaker_normalization(examples, {name: bundle.stats(name) for name in kept})
