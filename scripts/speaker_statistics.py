@@ -1,7 +1,7 @@
 """How much of a person's speech do per-speaker statistics need? UA with each speaker's statistics from k files.
 
     python scripts/speaker_statistics.py $C --model combined4-ua-sad [--split valid] [--files 5 10 20] \
-        [--replay-priors 30 10 3 1]
+        [--replay-priors 30 10 3 1] [--comfort]
 
 Every utterance of each speaker of the split is scored with statistics from: the model's pooled statistics
 (``predict`` without ``--same-speaker``), the utterance alone, ``k`` of the speaker's files drawn at random
@@ -11,7 +11,9 @@ mean length of speech the statistics came from. docs/MODEL_CARD.md quotes the fi
 
 With ``--replay-priors``, the monitor's adaptation (``SpeakerNormalizer``) is replayed too, once for each
 ``prior_seconds``: each speaker's utterances in a random order (three seeded orders), each scored with the
-statistics from before it and then added, as the monitor does. docs/monitor.md quotes those figures.
+statistics from before it and then added, as the monitor does. With ``--comfort``, the same replay (with the
+monitor's default adaptation) gives the share of each speaker's speech of each emotion heard as sad, what the
+comfort reaction's ``min_share`` has to tell apart. docs/monitor.md quotes those figures.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ def main() -> None:
     parser.add_argument("--split", default="valid")
     parser.add_argument("--files", nargs="*", type=int, default=[5, 10, 20], help="files per speaker to try")
     parser.add_argument("--replay-priors", nargs="*", type=float, default=[], help="prior_seconds to replay")
+    parser.add_argument(
+        "--comfort", action="store_true", help="per speaker, the shares of speech the monitor's replay hears as sad"
+    )
     args = parser.parse_args()
     recognizer = EmotionRecognizer.load(args.model)
     groups = speakers(
@@ -89,11 +94,15 @@ def main() -> None:
         print("\n| prior_seconds | UA | UA over the first 10 utterances | sad recall |\n| ---: | ---: | ---: | ---: |")
     for prior_seconds in args.replay_priors:
         print(replayed(recognizer, groups, AdaptationConfig(prior_seconds=prior_seconds)), flush=True)
+    if args.comfort:
+        print("\n| speaker | " + " | ".join(f"{t} heard as sad" for t in recognizer.labels) + " |")
+        print("| --- |" + " ---: |" * len(recognizer.labels))
+        print("\n".join(comfort_shares(recognizer, groups)))
 
 
-def replayed(recognizer: EmotionRecognizer, groups: list[list[Example]], config: AdaptationConfig) -> str:
-    """One table row: the monitor's adaptation replayed over each speaker's utterances in three random orders."""
-    everything, first = ([], []), ([], [])
+def replay(recognizer: EmotionRecognizer, groups: list[list[Example]], config: AdaptationConfig):
+    """The monitor's adaptation replayed: (position in the speaker's order, example, predicted label) for each
+    utterance of each speaker in three seeded random orders, scored with the statistics from before it."""
     for seed in range(3):
         rng = random.Random(seed)
         for own in groups:
@@ -101,12 +110,39 @@ def replayed(recognizer: EmotionRecognizer, groups: list[list[Example]], config:
             for i, e in enumerate(rng.sample(own, len(own))):
                 label = recognizer.predict_features([e.features], normalizer.stats(recognizer.stats))[0].label
                 normalizer.update(e.features)
-                for kept in (everything, first) if i < 10 else (everything,):
-                    kept[0].append(e.utterance.label)
-                    kept[1].append(label)
+                yield i, e, label
+
+
+def replayed(recognizer: EmotionRecognizer, groups: list[list[Example]], config: AdaptationConfig) -> str:
+    """One table row: UA and sad recall over the replay, and UA over each speaker's first 10 utterances."""
+    everything, first = ([], []), ([], [])
+    for i, e, label in replay(recognizer, groups, config):
+        for kept in (everything, first) if i < 10 else (everything,):
+            kept[0].append(e.utterance.label)
+            kept[1].append(label)
     overall, early = score(*everything, recognizer.labels), score(*first, recognizer.labels)
     sad = overall.per_class["sad"]["recall"]
     return f"| {config.prior_seconds:g} | {overall.ua:.3f} | {early.ua:.3f} | {sad:.3f} |"
+
+
+def comfort_shares(recognizer: EmotionRecognizer, groups: list[list[Example]]) -> list[str]:
+    """Table rows, one per speaker and one for all: the share of the seconds of each emotion's speech that the
+    monitor (its default adaptation) hears as sad. The comfort reaction's ``min_share`` has to sit above the
+    calm emotions' shares and below sad's."""
+    seconds = defaultdict(float)  # (speaker, true label, heard as sad?) -> seconds of speech
+    for _, e, label in replay(recognizer, groups, AdaptationConfig()):
+        speaker = f"{e.utterance.corpus} {e.utterance.speaker}"
+        seconds[speaker, e.utterance.label, label == "sad"] += len(e.features) / FRAMES_PER_SECOND
+    for (_, truth, heard), speech in list(seconds.items()):
+        seconds["all", truth, heard] += speech
+    rows = []
+    for speaker in dict.fromkeys(speaker for speaker, _, _ in seconds):
+        shares = [
+            seconds[speaker, t, True] / (seconds[speaker, t, True] + seconds[speaker, t, False])
+            for t in recognizer.labels
+        ]
+        rows.append(f"| {speaker} | " + " | ".join(f"{share:.2f}" for share in shares) + " |")
+    return rows
 
 
 if __name__ == "__main__":
