@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-import torch
 
 from speech_emotion.bundle import DEFAULT_MODEL, load_bundle, shipped_models
 from speech_emotion.cli import main
@@ -32,14 +32,18 @@ def test_both_bundles_ship_and_load_by_name():
         assert sum(p.numel() for p in bundle.build_model().parameters()) == 7_335_750
 
 
-def test_the_monitoring_model_is_the_ua_model_leaning_toward_sad():
-    """combined4-ua-sad is combined4-ua with a sad logit offset (tune-offset): re-shipping one without the other
-    would leave the pair out of step."""
+def test_the_monitoring_model_leans_toward_sad():
     ua, ua_sad = load_bundle("combined4-ua"), load_bundle("combined4-ua-sad")
-    assert ua_sad.metadata["tuned_from"] == ua.model_id
     assert ua_sad.metadata["logit_offsets"]["sad"] > 0 and "logit_offsets" not in ua.metadata
-    for key, weights in ua.state_dict.items():
-        assert torch.equal(ua_sad.state_dict[key], weights)
+
+
+def test_the_model_card_describes_the_bundles_that_ship():
+    """Re-shipping a bundle without re-measuring it leaves the card describing another network: the card names
+    each shipped bundle's id, and the network combined4-ua-sad was tuned from."""
+    card = (Path(__file__).resolve().parents[1] / "docs" / "MODEL_CARD.md").read_text()
+    for name in SHIPPED:
+        assert f"`{load_bundle(name).model_id}`" in card, name
+    assert f"`{load_bundle('combined4-ua-sad').metadata['tuned_from']}`" in card
 
 
 @pytest.mark.corpora
@@ -58,7 +62,7 @@ def test_predict_without_model_uses_the_shipped_one(corpora_dir, capsys):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_models_recognise_validation_speakers_well_above_chance(name, corpora_dir, tmp_path):
     """Emo-DB's validation speakers (never trained on), four classes: chance is 0.25, the model card says
-    0.71-0.78 UA and 0.91-1.00 sad recall; a broken bundle, feature or normalisation path falls far below."""
+    0.71-0.84 UA and 0.95-1.00 sad recall; a broken bundle, feature or normalisation path falls far below."""
     out = tmp_path / "scores.json"
     argv = ["evaluate", "--corpus", f"emodb={corpora_dir / 'emodb'}", "--split", "valid", "--json", str(out)]
     assert main([*argv, "--cache", str(tmp_path / "cache"), "--model", name]) == 0
