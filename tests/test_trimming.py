@@ -14,9 +14,11 @@ import soundfile as sf
 
 from conftest import make_test_bundle
 from monitor_helpers import SENTENCES, espeak, speech_span
+from speech_emotion import trimming
 from speech_emotion.audio import SAMPLE_RATE
 from speech_emotion.cli import main
 from speech_emotion.corpora import read_corpus
+from speech_emotion.features import log_mel_3d
 from speech_emotion.training.cache import FeatureCache, settings_key
 from speech_emotion.training.config import TrainConfig
 from speech_emotion.training.trainer import Trainer, prepare_data
@@ -64,6 +66,30 @@ def test_trimmed_features_have_their_own_cache(padded, tmp_path):
     assert len(whole) - len(trimmed) > (BEFORE_S + AFTER_S - 0.6) * 100  # 10 ms frames
     assert settings_key(trim=True) != settings_key()
     assert {p.name for p in (tmp_path / "cache").iterdir()} == {settings_key(), settings_key(trim=True)}
+
+
+def test_trim_padding_script_cuts_with_its_padding_in_every_feature_worker(padded, tiny_bundle, tmp_path, monkeypatch):
+    # enough different files for the cache to start its worker processes (POOL_MIN_FILES)
+    folder = tmp_path / "folder"
+    paths = [folder / e / s / f"clip{n}.wav" for e in ("angry", "sad") for s in ("al", "bo") for n in range(8)]
+    clips = [padded + room_noise(len(padded) / SAMPLE_RATE, seed=10 + i) for i in range(len(paths))]
+    for path, clip in zip(paths, clips, strict=True):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, clip, SAMPLE_RATE)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "trim_padding.py"
+    cmd = [sys.executable, str(script), "0.5", "evaluate", f"--model={tiny_bundle}", "--split=all", "--trim-silence"]
+    cmd += [f"--corpus=folder={folder}", "--normalization=target-all", "--workers=2", f"--cache={tmp_path / 'cache'}"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+
+    # the workers' features, read back under the same settings, are each clip cut with 0.5 s of padding
+    monkeypatch.setitem(trimming.TRIM_SETTINGS, "padding_s", 0.5)
+    cached = FeatureCache(tmp_path / "cache", workers=1, progress=False, trim=True).load(paths)
+    assert cached.extracted == 0
+    half_second = [len(log_mel_3d(trim_to_speech(clip.astype(np.float32)))) for clip in clips]
+    assert [len(cached.features[p]) for p in paths] == half_second
+    monkeypatch.setitem(trimming.TRIM_SETTINGS, "padding_s", 0.1)
+    assert half_second[0] - len(log_mel_3d(trim_to_speech(clips[0].astype(np.float32)))) > 70  # 10 ms frames
 
 
 def test_predict_cuts_files_as_the_model_was_trained(padded, tmp_path):
