@@ -1,7 +1,7 @@
 """Daily caregiver reports: the numbers of a day (summary), its figures, and the HTML that carries them.
 
-The report writer (``daily``) is imported on first use (PEP 562): it loads matplotlib, which commands that only
-need a time zone or a day's numbers (``history``, ``calibrate``, the dashboard's API) should not wait for.
+The report writer (``daily``) is imported on first use (PEP 562): it loads matplotlib, which a command that
+only needs a time zone or a day's numbers (``history``) should not wait for.
 """
 
 from __future__ import annotations
