@@ -42,7 +42,7 @@ def speakers(corpora, cache: FeatureCache, split: str) -> list[list[Example]]:
     """The readable ``split`` examples of each speaker, without the one-emotion corpora's."""
     utterances = [u for corpus in corpora for u in corpus.split(split)]
     examples = examples_of(utterances, cache.load([u.path for u in utterances]))
-    skipped = one_emotion_corpora(examples)
+    skipped = one_emotion_corpora(utterances)
     grouped = defaultdict(list)
     for e in examples:
         if e.utterance.corpus not in skipped:

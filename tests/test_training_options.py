@@ -160,7 +160,8 @@ def test_hybrid_normalisation_keeps_corpus_statistics_where_speakers_speak_one_e
         read_corpus("urdu", make_urdu(tmp_path / "urdu", seconds=0.5)),
     ]
     data = prepare_data(corpora, FeatureCache(tmp_path / "cache", workers=1, progress=False))
-    assert one_emotion_corpora(data.train) == {"urdu"}  # the folder corpus's speakers speak every emotion
+    # the folder corpus's speakers speak every emotion
+    assert one_emotion_corpora(e.utterance for e in data.train) == {"urdu"}
     config = TrainConfig.named("small").with_overrides(normalization="hybrid", steps=1, eval_every=1, batch_size=8)
     trainer = Trainer(data, config, tmp_path / "run", progress=False)
     per_speaker = Trainer(data, config.with_overrides(normalization="speaker"), tmp_path / "other", progress=False)

@@ -13,7 +13,7 @@ are cut when a batch is built, so memory holds each utterance's features once, n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -70,11 +70,11 @@ def speaker_normalization(examples: Sequence[Example], kept: Mapping[str, NormSt
     ]
 
 
-def one_emotion_corpora(examples: Sequence[Example]) -> set[str]:
+def one_emotion_corpora(utterances: Iterable[Utterance]) -> set[str]:
     """Corpora where most speakers speak in a single emotion (URDU), so per-speaker statistics would erase it."""
     emotions = defaultdict(set)
-    for e in examples:
-        emotions[e.utterance.corpus, e.utterance.speaker].add(e.utterance.label)
+    for u in utterances:
+        emotions[u.corpus, u.speaker].add(u.label)
     one_emotion = defaultdict(list)
     for (corpus, _), labels in emotions.items():
         one_emotion[corpus].append(len(labels) == 1)

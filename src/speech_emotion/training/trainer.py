@@ -210,7 +210,7 @@ class Trainer:
         self.labels = data.labels
         self.stats = fit_normalization(data.train, data.corpora)  # stored in the bundle whatever the mode
         hybrid = config.normalization == "hybrid"
-        self.corpus_normalized = sorted(one_emotion_corpora(data.train)) if hybrid else []
+        self.corpus_normalized = sorted(one_emotion_corpora(e.utterance for e in data.train)) if hybrid else []
         training = data.train + data.perturbed
         self.windows = WindowSet(training, self._normalization(training), self.labels, config.hop)
         if config.adversarial and len(self.windows.corpus_names) < 2:
