@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from monitor_helpers import SENTENCES, ListSource, espeak, lay_out
+from monitor_helpers import SENTENCES, T0, ListSource, espeak, lay_out
 from speech_emotion.audio import SAMPLE_RATE
 from speech_emotion.cli import main
 from speech_emotion.features import FRAMES_PER_SECOND, log_mel_3d, num_frames
@@ -93,8 +93,10 @@ def test_the_monitor_adapts_to_every_stored_utterance_and_keeps_it(tiny_bundle, 
     recognizer = EmotionRecognizer.load(tiny_bundle)
     monitor = Monitor(ListSource(audio), recognizer, store)
     monitor.run(threading.Event())
-    rows = store.utterances()
-    assert monitor.normalizer.frames_seen == sum(num_frames(round(r.duration_s * SAMPLE_RATE)) for r in rows)
+    segmenter = VadConfig().segmenter()
+    heard = [len(u.context) for u in segmenter.push(audio, T0) + segmenter.flush()]
+    assert len(heard) == len(store.utterances())
+    assert monitor.normalizer.frames_seen == sum(num_frames(n) for n in heard)  # what the recogniser heard
     assert store.load_speaker_stats("test") == monitor.normalizer.to_dict()
 
     fixed = Monitor(ListSource(audio, source_id="fixed"), recognizer, store, adaptation=AdaptationConfig(enabled=False))

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from monitor_helpers import SENTENCES, T0, Chunk, ListSource, RecordingRobot, espeak, lay_out
 from speech_emotion.audio import SAMPLE_RATE
+from speech_emotion.features import num_frames
 from speech_emotion.monitor.pipeline import Monitor, PipelineConfig, clean_samples
 from speech_emotion.monitor.reactions import ReactionConfig, Reactions
 from speech_emotion.monitor.store import MonitorSession, Store
@@ -86,6 +87,25 @@ def test_utterances_are_stored_with_their_capture_times(speech, expected, recogn
     assert [e.kind for e in store.events()] == ["metrics"]
     saved = store.load_speaker_stats("test")
     assert saved is not None and saved["weight"] > 0
+
+
+def test_the_recogniser_hears_each_utterance_with_its_context(speech, expected, recognizer, store, monkeypatch):
+    heard = []
+    original = recognizer.predict_features
+
+    def recording(features, stats):
+        heard.extend(len(f) for f in features)
+        return original(features, stats)
+
+    monkeypatch.setattr(recognizer, "predict_features", recording)
+    segmenter = VadConfig().segmenter()
+    contexts = [len(u.context) for u in segmenter.push(speech, T0) + segmenter.flush()]
+    Monitor(ListSource(speech), recognizer, store).run(threading.Event())
+
+    assert_times(stored_times(store), expected)  # stored with the utterance's own bounds
+    assert heard == [num_frames(n) for n in contexts]
+    spoken = [num_frames(round((end - start) * SAMPLE_RATE)) for start, end in expected]
+    assert all(n >= m + 100 for n, m in zip(heard, spoken, strict=True))  # 2 s of silence before each: 1 s heard
 
 
 def test_no_audio_is_written_anywhere_by_default(speech, recognizer, tmp_path, monkeypatch):

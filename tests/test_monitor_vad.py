@@ -90,6 +90,7 @@ def test_any_chunk_sizes_give_the_same_utterances(engine):
     assert [u.start for u in found] == [u.start for u in reference]
     for a, b in zip(found, reference, strict=True):
         np.testing.assert_array_equal(a.samples, b.samples)
+        np.testing.assert_array_equal(a.context, b.context)
 
 
 def test_times_are_capture_times_and_a_gap_starts_a_new_timeline():
@@ -135,9 +136,72 @@ def test_speech_without_pauses_is_split_at_its_quietest_moment():
         assert min(abs((u.end - T0) - (3.75 + 5 * k)) for k in range(5)) < 0.2
 
 
+def index(t: float) -> int:
+    return round((t - T0) * SAMPLE_RATE)
+
+
+def test_context_reaches_a_second_either_side_and_stops_at_the_neighbours():
+    audio = bursts([(2.0, 3.0), (4.0, 5.0), (8.0, 9.0)], 9.6)
+    found = run(Segmenter(EnergyDetector()), audio)
+    assert len(found) == 3
+    total = T0 + len(audio) / SAMPLE_RATE
+    # the first's context stops where the second starts, the second's begins where the first ended,
+    # the last's ends with the stream
+    bounds = [(found[0].start - 1.0, found[1].start), (found[0].end, found[1].end + 1.0), (found[2].start - 1.0, total)]
+    for u, (begin, end) in zip(found, bounds, strict=True):
+        np.testing.assert_array_equal(u.context, audio[index(begin) : index(end)])
+        assert u.heard is u.context
+        offset = index(u.start) - index(begin)  # the utterance lies inside its context, sample for sample
+        np.testing.assert_array_equal(u.context[offset : offset + len(u.samples)], u.samples)
+
+
+def test_an_utterance_waits_for_the_context_after_it():
+    audio = bursts([(1.5, 2.5)], 6.0)
+    segmenter = Segmenter(EnergyDetector())
+    end = 2.6  # 2.5 s plus about 0.1 s of padding
+    assert run(segmenter, audio[: index(T0 + end + 0.9)], flush=False) == []
+    later = run(segmenter, audio[index(T0 + end + 0.9) : index(T0 + end + 1.2)], start=T0 + end + 0.9, flush=False)
+    assert len(later) == 1 and later[0].end - T0 == pytest.approx(end, abs=0.011)
+    assert len(later[0].context) == index(later[0].end + 1.0) - index(later[0].start - 1.0)
+
+
+def test_without_context_utterances_come_as_soon_as_they_end():
+    audio = bursts([(1.0, 2.0)], 6.0)
+    found = run(Segmenter(EnergyDetector(), VadConfig(context_s=0)), audio[: index(T0 + 2.5)], flush=False)
+    assert len(found) == 1 and found[0].context is None
+    assert found[0].heard is found[0].samples
+
+
+def test_context_does_not_cross_a_split_or_a_gap():
+    audio = bursts([(2.0, 10.0), (10.2, 15.0)], 17.0)
+    segmenter = Segmenter(EnergyDetector(), VadConfig(max_utterance_s=10.0))
+    later = T0 + 3600.0  # the stream breaks off at 13 s and comes back an hour later
+    found = run(segmenter, audio[: 13 * SAMPLE_RATE], flush=False)
+    found += run(segmenter, audio[13 * SAMPLE_RATE :], start=later)
+    assert [round(u.start - T0) for u in found] == [2, 10, 3600]  # split in the pause at 10.1 s
+    first, second, third = found
+    np.testing.assert_array_equal(first.context, audio[index(first.start - 1.0) : index(first.end)])
+    np.testing.assert_array_equal(second.context, audio[index(second.start) : 13 * SAMPLE_RATE])
+    np.testing.assert_array_equal(third.context, audio[13 * SAMPLE_RATE : index(T0 + 13 + third.end - later + 1.0)])
+
+
+def test_the_audio_held_for_context_stays_bounded():
+    segmenter = Segmenter(EnergyDetector())
+    run(segmenter, bursts([(1.0, 2.0), (30.0, 31.0)], 60.0), flush=False)
+    held = sum(len(chunk) for _, chunk in segmenter._history)
+    assert held <= 1.3 * SAMPLE_RATE  # the context before the next utterance, and the chunk in hand
+
+
 @pytest.mark.parametrize(
     "field, value",
-    [("engine", "energy"), ("threshold", 1.5), ("aggressiveness", 4), ("hangover_s", -1), ("max_utterance_s", 0.5)],
+    [
+        ("engine", "energy"),
+        ("threshold", 1.5),
+        ("aggressiveness", 4),
+        ("hangover_s", -1),
+        ("max_utterance_s", 0.5),
+        ("context_s", -0.5),
+    ],
 )
 def test_bad_settings_are_refused(field, value):
     with pytest.raises(ValueError, match=f"vad.{field}"):

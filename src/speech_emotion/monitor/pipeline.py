@@ -325,7 +325,7 @@ class Monitor:
 
     def _process(self, utterance: Utterance) -> None:
         began = time.perf_counter()
-        features = log_mel_3d(utterance.samples)
+        features = log_mel_3d(utterance.heard)  # with the context around it, as the models were trained
         prediction = self.recognizer.predict_features([features], self.normalizer.stats(self.recognizer.stats))[0]
         row = NewUtterance(
             source_id=self.source_id,

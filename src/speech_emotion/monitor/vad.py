@@ -6,6 +6,12 @@ audio before it), survives pauses shorter than ``hangover_s``, and ends ``paddin
 frame. Utterances whose speech spans less than ``min_utterance_s`` are dropped (coughs, clicks); one that
 reaches ``max_utterance_s`` is split at its longest pause, or at its quietest frame if it has none.
 
+Each utterance also carries its ``context``: the stream from up to ``context_s`` before it to up to
+``context_s`` after it, stopping at the neighbouring utterances. The recogniser hears the context, because the
+models were trained on whole corpus files, silence and all, and recognise speech cut tightly far worse
+(docs/monitor.md has the figures); the utterance's own bounds stay what is stored and counted as speech. An
+utterance is handed on once its context after it has arrived, so ``context_s`` adds to the latency.
+
 Times are sample counts from the capture time of the first chunk of a continuous stretch, so chunk sizes and
 replay speed change nothing: the same audio gives the same utterances with the same times. A chunk whose
 start is more than ``GAP_TOLERANCE_S`` away from where the stream should be (a network drop, a restarted
@@ -16,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -30,7 +36,15 @@ ENGINES = ("webrtc", "silero")
 
 @dataclass(frozen=True)
 class Utterance(TimedAudio):
-    """The audio of one utterance cut out by the VAD."""
+    """The audio of one utterance cut out by the VAD, and ``context``: the same stretch of the stream with up to
+    ``context_s`` either side, what the recogniser hears (None: the utterance alone)."""
+
+    context: np.ndarray | None = None
+
+    @property
+    def heard(self) -> np.ndarray:
+        """What the recogniser should hear: the context where there is one."""
+        return self.samples if self.context is None else self.context
 
 
 class SpeechDetector(Protocol):
@@ -114,6 +128,7 @@ class VadConfig:
     padding_s: float = 0.1
     min_utterance_s: float = 0.4
     max_utterance_s: float = 10.0
+    context_s: float = 1.0  # audio the recogniser hears either side of an utterance (not stored as speech)
 
     def __post_init__(self):
         if self.engine not in ENGINES:
@@ -122,7 +137,7 @@ class VadConfig:
             raise ValueError(f"vad.aggressiveness must be 0, 1, 2 or 3, not {self.aggressiveness!r}")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"vad.threshold must be between 0 and 1, not {self.threshold!r}")
-        for name in ("hangover_s", "padding_s", "min_utterance_s", "max_utterance_s"):
+        for name in ("hangover_s", "padding_s", "min_utterance_s", "max_utterance_s", "context_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"vad.{name} must not be negative")
         if self.max_utterance_s < 2 * self.min_utterance_s + 0.1:
@@ -145,6 +160,15 @@ class _Frame:
     energy: float
 
 
+@dataclass
+class _Waiting:
+    """An utterance waiting for the context after it; sample indices count from the start of the stretch."""
+
+    utterance: Utterance
+    context_from: int
+    context_to: int  # exclusive; lowered when another utterance starts before it
+
+
 class Segmenter:
     """Streaming utterance detection for one source: ``push`` chunks of any size, ``flush`` at the end."""
 
@@ -163,6 +187,13 @@ class Segmenter:
         self._preroll: deque[_Frame] = deque(maxlen=max(self._padding, 1))
         self._frames: list[_Frame] | None = None  # the utterance in progress
         self._silence_run = 0
+        self._context = round(self.config.context_s * SAMPLE_RATE)  # in samples
+        # an utterance starting up to ``padding_s`` before a frame is known once that frame is judged
+        self._lookahead = self._padding * n if self._context else 0
+        self._history: deque[tuple[int, np.ndarray]] = deque()  # (first index, samples) received, oldest first
+        self._waiting: deque[_Waiting] = deque()
+        self._judged = 0  # samples of the stretch the detector has judged
+        self._last_end = 0  # where the stretch's last utterance ended: the next one's context starts no earlier
 
     def push(self, samples: np.ndarray, start: float) -> list[Utterance]:
         """Add a chunk whose first sample was captured at ``start``; returns the utterances it completed."""
@@ -173,6 +204,8 @@ class Segmenter:
             self._origin, self._received = start, 0
         samples = np.asarray(samples, dtype=np.float32)
         first_index = self._received - len(self._pending)
+        if self._context and len(samples):
+            self._history.append((self._received, samples))
         self._pending = np.concatenate([self._pending, samples]) if len(self._pending) else samples
         self._received += len(samples)
         n = self.detector.frame_samples
@@ -180,21 +213,28 @@ class Segmenter:
         for i in range(whole):
             frame = self._pending[i * n : (i + 1) * n]
             energy = float(np.dot(frame, frame)) / n
-            out += self._step(_Frame(first_index + i * n, frame, self.detector(frame), energy))
+            self._step(_Frame(first_index + i * n, frame, self.detector(frame), energy))
         self._pending = self._pending[whole * n :].copy()
+        self._judged = first_index + whole * n
+        out += self._release(self._judged - self._lookahead)
+        self._forget_history()
         return out
 
     def flush(self) -> list[Utterance]:
         """End of the stretch (end of stream, shutdown, gap): the utterance in progress, if long enough."""
-        out = []
         if self._frames is not None:
             if len(self._pending):
                 tail = self._received - len(self._pending)
                 self._frames.append(_Frame(tail, self._pending, False, 0.0))
-            out = self._emit(self._frames)
+            self._emit(self._frames)
+        for waiting in self._waiting:  # the stretch ends here: its last utterances get the context there is
+            waiting.context_to = min(waiting.context_to, self._received)
+        out = self._release(self._received)
         self._pending = np.zeros(0, np.float32)
         self._frames, self._silence_run = None, 0
         self._preroll.clear()
+        self._history.clear()
+        self._judged = self._last_end = 0
         self.detector.reset()
         return out
 
@@ -203,42 +243,77 @@ class Segmenter:
         """Capture time the next chunk should start at, if the stream is continuous (None before any)."""
         return None if self._origin is None else self._origin + self._received / SAMPLE_RATE
 
-    def _step(self, frame: _Frame) -> list[Utterance]:
+    def _step(self, frame: _Frame) -> None:
         if self._frames is None:
             if not frame.speech:
                 if self._padding:
                     self._preroll.append(frame)
-                return []
+                return
             self._frames, self._silence_run = [*self._preroll, frame], 0
             self._preroll.clear()
-            return []
+            self._cut_context_at(self._frames[0].index)
+            return
         self._frames.append(frame)
         self._silence_run = 0 if frame.speech else self._silence_run + 1
         if self._silence_run >= self._hangover:
-            return self._end()
-        if len(self._frames) >= self._max_frames:
-            return self._split()
-        return []
+            self._end()
+        elif len(self._frames) >= self._max_frames:
+            self._split()
 
-    def _end(self) -> list[Utterance]:
+    def _end(self) -> None:
         frames, keep = self._frames, len(self._frames) - self._silence_run + self._padding
         self._frames, self._silence_run = None, 0
         self._preroll.extend(frames[keep:])
-        return self._emit(frames[:keep])
+        self._emit(frames[:keep])
 
-    def _split(self) -> list[Utterance]:
+    def _split(self) -> None:
         frames = self._frames
         at = _split_point(frames, self._min_speech)
         self._frames = frames[at:]
         self._silence_run = _trailing_silence(self._frames)
-        return self._emit(frames[:at])
+        self._emit(frames[:at])
+        self._cut_context_at(self._frames[0].index)
 
-    def _emit(self, frames: list[_Frame]) -> list[Utterance]:
+    def _emit(self, frames: list[_Frame]) -> None:
+        """Queue the utterance made of ``frames``, if it has enough speech, to wait for its context."""
         speech = [i for i, f in enumerate(frames) if f.speech]
         if not speech or speech[-1] - speech[0] + 1 < self._min_speech:
-            return []
-        start = self._origin + frames[0].index / SAMPLE_RATE
-        return [Utterance(np.concatenate([f.samples for f in frames]), start)]
+            return
+        first, end = frames[0].index, frames[-1].index + len(frames[-1].samples)
+        utterance = Utterance(np.concatenate([f.samples for f in frames]), self._origin + first / SAMPLE_RATE)
+        self._waiting.append(_Waiting(utterance, max(first - self._context, self._last_end), end + self._context))
+        self._last_end = end
+
+    def _cut_context_at(self, index: int) -> None:
+        """Another utterance starts at ``index``: the context of those waiting ends there."""
+        for waiting in self._waiting:
+            waiting.context_to = min(waiting.context_to, index)
+
+    def _release(self, known: int) -> list[Utterance]:
+        """The waiting utterances whose context ends by sample ``known``, with their context."""
+        out = []
+        while self._waiting and self._waiting[0].context_to <= known:
+            waiting = self._waiting.popleft()
+            context = self._stretch(waiting.context_from, waiting.context_to) if self._context else None
+            out.append(replace(waiting.utterance, context=context))
+        return out
+
+    def _stretch(self, begin: int, end: int) -> np.ndarray:
+        """Samples ``begin`` to ``end`` (exclusive) of the stretch, from the history."""
+        parts = [c[max(begin - at, 0) : end - at] for at, c in self._history if begin < at + len(c) and at < end]
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+    def _forget_history(self) -> None:
+        """Drop received audio that no waiting or future utterance's context can reach."""
+        if not self._context:
+            return
+        if self._frames is not None:
+            next_start = self._frames[0].index
+        else:  # the next utterance will start with the frames held before it
+            next_start = self._preroll[0].index if self._preroll else self._judged
+        keep_from = min([next_start - self._context, *(w.context_from for w in self._waiting)])
+        while self._history and self._history[0][0] + len(self._history[0][1]) <= keep_from:
+            self._history.popleft()
 
 
 def _split_point(frames: list[_Frame], margin: int) -> int:
