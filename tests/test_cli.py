@@ -85,6 +85,7 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
     [
         ("combine_predictions.py", ["--corpus=emodb={missing}", "--model=tiny"], "{missing}: no such directory"),
         ("corpus_silence.py", ["--corpus=savee={missing}"], "{missing}: no such directory"),
+        ("monitor_replay.py", ["--corpus=savee={missing}"], "{missing}: no such directory"),
         ("speaker_statistics.py", ["--corpus=savee={missing}"], "{missing}: no such directory"),
         ("ship_models.py", ["{missing}", "--name=test"], "{missing}/best-ua.pt: no such model bundle file"),
         ("make_demo_audio.py", ["--out={missing}/demo.flac"], "espeak-ng: not installed"),

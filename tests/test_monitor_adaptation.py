@@ -111,7 +111,7 @@ def test_calibrate_adds_the_speech_of_recordings(tmp_path, store, capsys):
     db = ["--db", store.url, "--source", "nao"]
     assert main(["calibrate", *db, str(recording)]) == 0
     first = load_normalizer(store, "nao", AdaptationConfig())
-    speech = sum(len(log_mel_3d(u.samples)) for u in _segments(audio))
+    speech = sum(len(log_mel_3d(u.heard)) for u in _segments(audio))  # with their context, as the monitor
     assert first.frames_seen == speech
     assert "nao: 2 utterances" in capsys.readouterr().out
 

@@ -154,3 +154,21 @@ def test_json_logs_carry_the_event_and_its_fields():
     line = json.loads(JsonFormatter().format(record))
     assert line["event"] == "utterance" and line["label"] == "sad" and line["p"] == 0.81
     assert line["level"] == "info" and datetime.fromisoformat(line["time"]).tzinfo is not None
+
+
+def test_monitor_replay_script_plays_each_speakers_files_to_the_monitor_and_scores_them(tmp_path, tiny_bundle):
+    texts = ["The garden looks lovely today.", "My daughter is coming to visit this afternoon."]
+    for s, speaker in enumerate(("alice", "bob")):
+        for e, emotion in enumerate(("angry", "happy", "sad", "neutral")):
+            for n, text in enumerate(texts):
+                folder = tmp_path / "folder" / emotion / speaker
+                folder.mkdir(parents=True, exist_ok=True)
+                sf.write(folder / f"clip{n}.wav", espeak(text, pitch=30 + 10 * e + 5 * s), SAMPLE_RATE)
+    script = REPO / "scripts" / "monitor_replay.py"
+    command = [sys.executable, str(script), f"--corpus=folder={tmp_path / 'folder'}", f"--model={tiny_bundle}"]
+    command += ["--split=all", "--orders=1", "--context", "0", "1", "--pause=0.5"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = [line.strip("| ").split(" | ") for line in done.stdout.splitlines() if line.startswith("| ")][2:]
+    assert [r[:2] for r in rows] == [["0", "16"], ["1", "16"]]  # one utterance a file, whatever the context
+    assert all(0.0 <= float(v) <= 1.0 for r in rows for v in r[2:])

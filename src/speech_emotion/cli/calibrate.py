@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             if not found:
                 print(f"warning: {path}: no speech found", file=sys.stderr)
             for utterance in found:
-                normalizer.update(log_mel_3d(utterance.samples))
+                normalizer.update(log_mel_3d(utterance.heard))  # as the monitor adapts
             utterances += len(found)
         if not utterances:
             raise SpeechEmotionError(f"--source {args.source}: no speech in the recordings; nothing saved")

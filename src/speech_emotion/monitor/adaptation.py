@@ -2,10 +2,13 @@
 
 The recogniser normalises features with neutral-speech statistics of the speaker, which the monitor cannot
 have for a new person. It starts from the bundle's ``default`` statistics (``prior_frames`` of weight, as if
-that many frames of the person's speech looked like the training speakers) and adds every frame of the
-person's stored utterances. Older speech fades with a half-life counted in frames of speech, not in clock
-time, so weeks of silence change nothing and a voice that changes over months is followed. The person's
-running sums (not the prior) are what is persisted, so a restart, or a new model, keeps what was learnt.
+that many frames of the person's speech looked like the training speakers) and adds every frame the
+recogniser heard of the person's stored utterances, their context included: the models were trained with
+each speaker's statistics over whole files, silence and all, and statistics of the bare speech under a
+recogniser that hears the context cost about 0.13 UA in a replay (docs/monitor.md). Older speech fades with
+a half-life counted in frames heard, not in clock time, so weeks of silence change nothing and a voice that
+changes over months is followed. The person's running sums (not the prior) are what is persisted, so a
+restart, or a new model, keeps what was learnt.
 """
 
 from __future__ import annotations
