@@ -3,9 +3,10 @@
 Acted corpora differ in how much silence surrounds each utterance: about half of RAVDESS's audio is near
 silence, almost none of URDU's. The reference's z-score with a corpus's neutral statistics then divides
 RAVDESS speech by a standard deviation that the silence doubles, and its first and last 3 s windows start
-and end in silence, while the monitor hands the recogniser utterances that its VAD has cut with
-``padding_s`` either side. Trimming every training and evaluation file with the same VAD (``--trim-silence``)
-removes that mismatch; docs/training.md has the measurements.
+and end in silence, while the monitor's VAD cuts utterances with ``padding_s`` either side. Trimming every
+training and evaluation file with the same VAD (``--trim-silence``) removes that mismatch; docs/training.md
+has the measurements. The monitor's recogniser now hears ``vad.context_s`` more either side of each cut
+utterance (docs/monitor.md); ``scripts/trim_padding.py`` measures files cut with that much padding.
 """
 
 from __future__ import annotations
