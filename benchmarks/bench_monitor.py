@@ -1,15 +1,18 @@
 """The whole monitor on this machine: real-time factor, latency, real-time streams per machine, memory over hours.
 
     python benchmarks/bench_monitor.py [--part rtf,latency,streams,memory] [--rtf-minutes 10]
-        [--latency-seconds 80] [--streams 1,4,8,16] [--stream-seconds 60] [--memory-hours 3]
+        [--latency-seconds 80] [--streams 1,4,8,16] [--stream-seconds 60] [--memory-hours 3] [--context-s 1]
 
 Every part runs the real pipeline (source -> Silero VAD -> log-mel features -> ACRNN -> SQLite -> reactions)
 on the bundled demo recording (espeak-ng speech, about 60% of it speech) with the reference-size ACRNN and
-random weights (the cost does not depend on the weights), SQLite in a temporary folder.
+random weights (the cost does not depend on the weights), SQLite in a temporary folder. ``--context-s`` sets
+``vad.context_s`` (default the monitor's): the recogniser hears that much more audio per utterance, and an
+utterance waits for it, so ``--context-s 0`` beside the default shows what the context costs.
 
 - rtf: ``--rtf-minutes`` of audio as fast as the monitor takes it; wall and CPU seconds per audio second.
 - latency: the demo at real time with capture times from the clock; seconds from the end of each utterance
-  to its stored row (the 0.3 s hangover, up to one 170 ms chunk, recognition and the commit).
+  to its stored row (the 0.3 s hangover, the context after it, up to one 170 ms chunk, recognition and the
+  commit).
 - streams: N monitors at once in one process, each on its own real-time stream (one PyTorch thread each);
   a stream keeps up when its latency stays bounded (p90 under 3 s, and no growth from the first half of the
   run to the second).
@@ -36,6 +39,7 @@ from speech_emotion.model import ACRNN, ACRNNConfig
 from speech_emotion.monitor.pipeline import Monitor, PipelineConfig
 from speech_emotion.monitor.reactions import ReactionConfig, Reactions
 from speech_emotion.monitor.store import Store
+from speech_emotion.monitor.vad import VadConfig
 from speech_emotion.normalization import NormStats
 from speech_emotion.recognizer import EmotionRecognizer
 
@@ -94,15 +98,16 @@ class Latency:
         self.values.append(time.time() - row.end.timestamp())
 
 
-def monitor(source, recognizer, folder: Path, name: str, threads: int = 0) -> tuple[Monitor, Store]:
+def monitor(source, recognizer, folder: Path, vad: VadConfig, name: str, threads: int = 0) -> tuple[Monitor, Store]:
     store = Store(f"sqlite:///{folder / (name + '.db')}")
-    m = Monitor(source, recognizer, store, pipeline=PipelineConfig(threads=threads, metrics_interval_s=3600))
+    pipeline = PipelineConfig(threads=threads, metrics_interval_s=3600)
+    m = Monitor(source, recognizer, store, vad=vad, pipeline=pipeline)
     m.listeners.append(Reactions(ReactionConfig(quiet_hours=()), None, m.record_event, source.source_id))
     return m, store
 
 
-def part_rtf(audio: np.ndarray, minutes: float, folder: Path) -> None:
-    m, store = monitor(LoopSource(audio, minutes * 60, "rtf", False), reference_recognizer(), folder, "rtf")
+def part_rtf(audio: np.ndarray, minutes: float, folder: Path, vad: VadConfig) -> None:
+    m, store = monitor(LoopSource(audio, minutes * 60, "rtf", False), reference_recognizer(), folder, vad, "rtf")
     wall, cpu = time.perf_counter(), time.process_time()
     metrics = m.run(threading.Event())
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -116,8 +121,8 @@ def part_rtf(audio: np.ndarray, minutes: float, folder: Path) -> None:
     store.close()
 
 
-def part_latency(audio: np.ndarray, seconds: float, folder: Path) -> None:
-    m, store = monitor(LoopSource(audio, seconds, "latency", True), reference_recognizer(), folder, "latency")
+def part_latency(audio: np.ndarray, seconds: float, folder: Path, vad: VadConfig) -> None:
+    m, store = monitor(LoopSource(audio, seconds, "latency", True), reference_recognizer(), folder, vad, "latency")
     latency = Latency()
     m.listeners.append(latency)
     m.run(threading.Event())
@@ -129,13 +134,13 @@ def part_latency(audio: np.ndarray, seconds: float, folder: Path) -> None:
     store.close()
 
 
-def part_streams(audio: np.ndarray, counts: list[int], seconds: float, folder: Path) -> None:
+def part_streams(audio: np.ndarray, counts: list[int], seconds: float, folder: Path, vad: VadConfig) -> None:
     for n in counts:
         rng = np.random.default_rng(n)
         runs = []
         for i in range(n):
             source = LoopSource(audio, seconds, f"stream{i}", True, offset=int(rng.integers(len(audio))))
-            m, store = monitor(source, reference_recognizer(), folder, f"streams{n}-{i}", threads=1)
+            m, store = monitor(source, reference_recognizer(), folder, vad, f"streams{n}-{i}", threads=1)
             latency = Latency()
             m.listeners.append(latency)
             runs.append((m, store, latency))
@@ -168,8 +173,8 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def part_memory(audio: np.ndarray, hours: float, folder: Path) -> None:
-    m, store = monitor(LoopSource(audio, hours * 3600, "memory", False), reference_recognizer(), folder, "memory")
+def part_memory(audio: np.ndarray, hours: float, folder: Path, vad: VadConfig) -> None:
+    m, store = monitor(LoopSource(audio, hours * 3600, "memory", False), reference_recognizer(), folder, vad, "memory")
     samples: list[tuple[float, float]] = []
     done = threading.Event()
 
@@ -209,20 +214,25 @@ def main() -> None:
     parser.add_argument("--streams", default="1,4,8,16")
     parser.add_argument("--stream-seconds", type=float, default=60.0)
     parser.add_argument("--memory-hours", type=float, default=3.0)
+    parser.add_argument("--context-s", type=float, default=VadConfig().context_s)
     args = parser.parse_args()
+    vad = VadConfig(context_s=args.context_s)
     parts = set(args.part.split(","))
     audio = demo_audio()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; demo {len(audio) / SAMPLE_RATE:.0f} s")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; demo {len(audio) / SAMPLE_RATE:.0f} s; "
+        f"vad.context_s {vad.context_s:g}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if "rtf" in parts:
-            part_rtf(audio, args.rtf_minutes, folder)
+            part_rtf(audio, args.rtf_minutes, folder, vad)
         if "latency" in parts:
-            part_latency(audio, args.latency_seconds, folder)
+            part_latency(audio, args.latency_seconds, folder, vad)
         if "streams" in parts:
-            part_streams(audio, [int(n) for n in args.streams.split(",")], args.stream_seconds, folder)
+            part_streams(audio, [int(n) for n in args.streams.split(",")], args.stream_seconds, folder, vad)
         if "memory" in parts:
-            part_memory(audio, args.memory_hours, folder)
+            part_memory(audio, args.memory_hours, folder, vad)
 
 
 if __name__ == "__main__":
