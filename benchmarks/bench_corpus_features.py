@@ -18,7 +18,7 @@ from pathlib import Path
 import soundfile as sf
 
 from speech_emotion.corpora.base import audio_files
-from speech_emotion.training.cache import FeatureCache
+from speech_emotion.corpora.cache import FeatureCache
 
 SHARED = ("emodb", "savee", "ravdess", "urdu")
 

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 
 from speech_emotion.monitor.simulate import simulate_day
-from speech_emotion.monitor.store import Store
 from speech_emotion.reports import generate_daily_reports, summarize_day
+from speech_emotion.store import Store
 from speech_emotion.web import create_app
 
 ZONE = ZoneInfo("Europe/Berlin")

@@ -26,7 +26,6 @@ import resource
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from importlib import resources as package_files
 from pathlib import Path
 
@@ -38,28 +37,23 @@ from speech_emotion.bundle import DEFAULT_STATS, ModelBundle
 from speech_emotion.model import ACRNN, ACRNNConfig
 from speech_emotion.monitor.pipeline import Monitor, PipelineConfig
 from speech_emotion.monitor.reactions import ReactionConfig, Reactions
-from speech_emotion.monitor.store import Store
-from speech_emotion.monitor.vad import VadConfig
+from speech_emotion.monitor.sources.base import AudioChunk, Source
 from speech_emotion.normalization import NormStats
 from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.store import Store
+from speech_emotion.vad import VadConfig
 
 CHUNK = 2730  # 170 ms, a NAO buffer
 
 
-@dataclass(frozen=True)
-class Chunk:
-    samples: np.ndarray
-    start: float
-    source_id: str
-
-
-class LoopSource:
+class LoopSource(Source):
     """``seconds`` of ``audio`` (looped, from ``offset``) as 170 ms chunks; ``realtime`` paces them and stamps
     them with the clock, as a live robot does; otherwise as fast as taken, stamped from a fixed origin."""
 
     def __init__(self, audio: np.ndarray, seconds: float, source_id: str, realtime: bool, offset: int = 0):
+        super().__init__(source_id)
         self.audio, self.total = audio, int(seconds * SAMPLE_RATE)
-        self.source_id, self.realtime, self.offset = source_id, realtime, offset
+        self.realtime, self.offset = realtime, offset
 
     def chunks(self, stop: threading.Event):
         origin = time.time() if self.realtime else 1_700_000_000.0
@@ -71,7 +65,7 @@ class LoopSource:
             samples = self.audio[position : position + CHUNK]
             if self.realtime:
                 time.sleep(max(0.0, began + (done + len(samples)) / SAMPLE_RATE - time.monotonic()))
-            yield Chunk(samples, origin + done / SAMPLE_RATE, self.source_id)
+            yield AudioChunk(samples, origin + done / SAMPLE_RATE, self.source_id)
 
 
 def reference_recognizer(threads: int = 0) -> EmotionRecognizer:

@@ -17,9 +17,10 @@ import numpy as np
 import torch
 
 from speech_emotion.corpora.base import Utterance
+from speech_emotion.corpora.examples import Example
 from speech_emotion.model import ACRNN, ACRNNConfig, flops_per_window
 from speech_emotion.normalization import NormStats
-from speech_emotion.training.dataset import Example, WindowSet
+from speech_emotion.training.dataset import WindowSet
 from speech_emotion.training.sampler import BalancedSampler
 from speech_emotion.training.trainer import train_step
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from speech_emotion.audio import SAMPLE_RATE, load_audio
-from speech_emotion.monitor.vad import VadConfig
+from speech_emotion.vad import VadConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from monitor_helpers import speech_span

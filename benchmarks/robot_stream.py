@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from speech_emotion.monitor.sources import NaoSource
+from speech_emotion.monitor.sources.nao import NaoSource
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 

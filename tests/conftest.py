@@ -12,6 +12,7 @@ import torch
 from speech_emotion.bundle import DEFAULT_STATS, ModelBundle, save_bundle
 from speech_emotion.model import ACRNN, ACRNNConfig
 from speech_emotion.normalization import NormStats
+from speech_emotion.preprocessing import Preprocessing
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["angry", "happy", "sad", "neutral"]
@@ -34,10 +35,10 @@ def corpora_dir() -> Path:
 
 
 def make_test_bundle(
-    path: Path, seed: int = 0, config: ACRNNConfig | None = None, train_config: dict | None = None
+    path: Path, seed: int = 0, config: ACRNNConfig | None = None, preprocessing: Preprocessing | None = None
 ) -> Path:
-    """A small ACRNN with seeded random weights and plausible statistics, saved as a real bundle; ``train_config``
-    stands for the training settings a trained bundle records."""
+    """A small ACRNN with seeded random weights and plausible statistics, saved as a real bundle with
+    ``preprocessing`` (default: the reference's)."""
     torch.manual_seed(seed)
     model = ACRNN(config or ACRNNConfig.small(len(LABELS))).eval()
     rng = np.random.default_rng(seed)
@@ -52,7 +53,8 @@ def make_test_bundle(
         state_dict=model.state_dict(),
         normalization={DEFAULT_STATS: stats, "testcorpus": stats},
         model_id="test-small",
-        metadata={"purpose": "tests", **({"train_config": train_config} if train_config else {})},
+        metadata={"purpose": "tests"},
+        preprocessing=preprocessing or Preprocessing(),
     )
     save_bundle(bundle, path)
     return path

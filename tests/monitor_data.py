@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from speech_emotion.monitor.store import NewEvent, NewUtterance, Store
+from speech_emotion.store import NewEvent, NewUtterance, Store
 
 ZONE = ZoneInfo("Europe/Berlin")
 DAY = date(2026, 3, 10)

@@ -15,6 +15,7 @@ import pytest
 import soundfile as sf
 
 from speech_emotion.audio import SAMPLE_RATE, to_mono_16k
+from speech_emotion.monitor.sources.base import Source
 
 T0 = 1_700_000_000.0  # capture time of the first sample of test streams (2023-11-14T22:13:20Z)
 
@@ -28,7 +29,7 @@ class Chunk:
     source_id: str = "test"
 
 
-class ListSource:
+class ListSource(Source):
     """A source over audio in memory: chunks of the given sizes (cycled), capture times from ``start``.
 
     ``replace`` maps chunk numbers to a bad chunk to deliver instead (the audio timeline moves on as if the
@@ -46,7 +47,8 @@ class ListSource:
         realtime: bool = False,
         endless: bool = False,
     ):
-        self.audio, self.start, self.sizes, self.source_id = audio, start, sizes, source_id
+        super().__init__(source_id)
+        self.audio, self.start, self.sizes = audio, start, sizes
         self.replace = replace or {}
         self.stop_after = stop_after
         self.realtime, self.endless = realtime, endless

@@ -83,14 +83,8 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 @pytest.mark.parametrize(
     "script, argv, message",
     [
-        ("combine_predictions.py", ["--corpus=emodb={missing}", "--model=tiny"], "{missing}: no such directory"),
-        ("corpus_silence.py", ["--corpus=savee={missing}"], "{missing}: no such directory"),
-        ("monitor_replay.py", ["--corpus=savee={missing}"], "{missing}: no such directory"),
-        ("speaker_statistics.py", ["--corpus=savee={missing}"], "{missing}: no such directory"),
         ("ship_models.py", ["{missing}", "--name=test"], "{missing}/best-ua.pt: no such model bundle file"),
         ("make_demo_audio.py", ["--out={missing}/demo.flac"], "espeak-ng: not installed"),
-        ("trim_padding.py", ["-0.5", "evaluate", "--corpus=savee={missing}"], "SECONDS: -0.5 is negative"),
-        ("trim_padding.py", ["1", "evaluate", "--corpus=savee={missing}"], "{missing}: no such directory"),
     ],
 )
 def test_the_developer_scripts_report_bad_input_in_one_line(tmp_path, script, argv, message):

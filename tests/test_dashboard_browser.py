@@ -15,10 +15,10 @@ import pytest
 from live_server import serving
 from monitor_data import utterance
 from speech_emotion.monitor.simulate import simulate_day
-from speech_emotion.monitor.store import NewEvent, Store
 from speech_emotion.reports import generate_daily_reports, palette, summarize_day
 from speech_emotion.reports.summary import day_bounds
 from speech_emotion.reports.timezones import resolve_zone
+from speech_emotion.store import NewEvent, Store
 from speech_emotion.web import create_app
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")

@@ -14,7 +14,7 @@ from datetime import datetime
 import pytest
 
 from speech_emotion.cli import main
-from speech_emotion.monitor.store import Store
+from speech_emotion.store import Store
 
 pytest.importorskip("speech_emotion.robot.simulator", reason="needs the robot side (qi)")
 

@@ -4,29 +4,25 @@ path, the evaluate command's JSON, and leave-one-corpus-out on small synthetic c
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import make_test_bundle
 from speech_emotion.audio import load_audio
 from speech_emotion.bundle import ModelBundle, load_bundle, save_bundle
 from speech_emotion.cli import main
 from speech_emotion.corpora import read_corpus
+from speech_emotion.corpora.cache import FeatureCache
+from speech_emotion.corpora.examples import examples_of
 from speech_emotion.errors import SpeechEmotionError
-from speech_emotion.evaluation import loco
 from speech_emotion.evaluation.evaluate import check_normalization, evaluate
 from speech_emotion.evaluation.metrics import score
 from speech_emotion.evaluation.protocols import corpus_normalization, predict_labels
 from speech_emotion.model import ACRNN, ACRNNConfig
 from speech_emotion.normalization import NormStats, fit_stats
 from speech_emotion.recognizer import EmotionRecognizer
-from speech_emotion.training.cache import FeatureCache
-from speech_emotion.training.dataset import examples_of
+from speech_emotion.training import loco
 from synthetic_corpora import make_casia, make_folder
 
 LABELS = ["angry", "happy", "sad", "neutral"]
@@ -192,65 +188,3 @@ def test_leave_one_corpus_out_keeps_finished_folds_when_a_later_one_fails(
     results = json.loads((tmp_path / "loco" / "loco.json").read_text())
     assert [f["held_out"] for f in results["folds"]] == ["casia"]
     assert "| casia |" in (tmp_path / "loco" / "loco.md").read_text()
-
-
-def combine_predictions(casia: Path, cache: Path, *options: str) -> subprocess.CompletedProcess:
-    """Run scripts/combine_predictions.py on ``casia`` with ``options``."""
-    script = Path(__file__).resolve().parents[1] / "scripts" / "combine_predictions.py"
-    cmd = [sys.executable, str(script), f"--corpus=casia={casia}", f"--cache={cache}", "--workers=1", *options]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-
-
-def test_combine_predictions_script_scores_every_combination(tmp_path, tiny_bundle):
-    casia = make_casia(tmp_path / "casia", per_emotion=2, seconds=1.0)
-    other = make_test_bundle(tmp_path / "other" / tiny_bundle.name, seed=1)  # a second run's file of the same name
-    models = [f"--model={tiny_bundle}", f"--model={tiny_bundle}", f"--model={other}"]
-    result = combine_predictions(casia, tmp_path / "cache", *models, "--speeds", "1.1")
-    assert result.returncode == 0, result.stderr
-    rows = [line.strip("| ").split(" | ") for line in result.stdout.splitlines()[2:]]
-    assert len(rows) == 3 * 3 + 4  # each model at speeds 1, 1.1 and both; every pair and the three together
-    ua = {name: float(value) for name, value, _ in rows}
-    tiny, other = f"{tiny_bundle.parent.name}/tiny.pt", "other/tiny.pt"  # told apart by their folders
-    assert {f"{tiny} at speeds 1.0", f"{other} at speeds 1.0", f"{tiny} + {other}"} <= ua.keys()
-    assert ua[f"{tiny} + {tiny}"] == ua[f"{tiny} at speeds 1.0"]  # a network averaged with itself is itself
-    assert all(0.0 <= v <= 1.0 for v in ua.values())
-
-
-def test_combine_predictions_script_normalises_as_asked(tmp_path, tiny_bundle):
-    casia = make_casia(tmp_path / "casia", per_emotion=2, seconds=1.0)
-    common = [f"--model={tiny_bundle}", "--split=all"]
-    held_out = combine_predictions(casia, tmp_path / "cache", *common, "--normalization=target-neutral")
-    assert held_out.returncode == 0, held_out.stderr
-    assert f"| {tiny_bundle.name} at speeds 1.0 |" in held_out.stdout
-    # the bundle has no statistics of its own for CASIA, so asking for them must fail, naming the corpus
-    own = combine_predictions(casia, tmp_path / "cache", *common, "--normalization=model")
-    assert own.returncode != 0
-    assert "not trained on casia" in own.stderr
-
-
-def test_speaker_statistics_script_scores_each_source_and_replays_the_monitor(tmp_path, tiny_bundle):
-    folder = make_folder(tmp_path / "folder", speakers=("alice", "bob"), seconds=1.0)
-    script = Path(__file__).resolve().parents[1] / "scripts" / "speaker_statistics.py"
-    cmd = [sys.executable, str(script), f"--corpus=folder={folder}", f"--cache={tmp_path / 'cache'}", "--workers=1"]
-    cmd += [f"--model={tiny_bundle}", "--split=all", "--files", "3", "--replay-priors", "30", "3", "--comfort"]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    rows = [line.strip("| ").split(" | ") for line in result.stdout.splitlines() if line.startswith("| ")]
-    sources = {r[0]: r[1:] for r in rows[2:6]}
-    assert list(sources) == [
-        "the model's pooled statistics",
-        "the utterance alone",
-        "3 files of the speaker",
-        "all the speaker's files",
-    ]
-    assert sources["the model's pooled statistics"][0] == "-" and sources["the utterance alone"][0] == "1"
-    assert sources["3 files of the speaker"][0] == "3" and sources["all the speaker's files"][0] == "8"
-    replays = {r[0]: r[1:] for r in rows[8:10]}
-    assert list(replays) == ["30", "3"]
-    assert all(0.0 <= float(v) <= 1.0 for r in [*sources.values(), *replays.values()] for v in r[-2:])
-    assert rows[10] == ["speaker", *(f"{label} heard as sad" for label in ("angry", "happy", "sad", "neutral"))]
-    shares = {r[0]: [float(v) for v in r[1:]] for r in rows[12:]}
-    assert list(shares) == ["folder alice", "folder bob", "all"]
-    for column in range(4):  # all speakers together: a weighted mean of the two, so between them
-        alice, bob, both = (shares[s][column] for s in shares)
-        assert min(alice, bob) <= both <= max(alice, bob)

@@ -15,10 +15,10 @@ from speech_emotion.cli import main
 from speech_emotion.features import FRAMES_PER_SECOND, log_mel_3d, num_frames
 from speech_emotion.monitor.adaptation import AdaptationConfig, SpeakerNormalizer, load_normalizer, save_normalizer
 from speech_emotion.monitor.pipeline import Monitor
-from speech_emotion.monitor.store import Store
-from speech_emotion.monitor.vad import VadConfig
 from speech_emotion.normalization import NormStats, fit_stats
 from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.store import Store
+from speech_emotion.vad import VadConfig
 
 PRIOR = NormStats(mean=np.full((40, 3), -5.0, np.float32), std=np.full((40, 3), 2.0, np.float32), frames=10_000)
 

@@ -21,9 +21,9 @@ from speech_emotion.cli.db_options import default_reports_folder
 from speech_emotion.monitor.config import ConfigError, load_config
 from speech_emotion.monitor.daily_reports import DailyReporter, ReportConfig
 from speech_emotion.monitor.pipeline import Monitor
-from speech_emotion.monitor.store import Store
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.reports.daily import REPORT_JSON, generate_daily_reports, report_folder
+from speech_emotion.store import Store
 
 EXPECTED_TOTALS = {"angry": 12.0, "happy": 5.0, "sad": 90.0, "neutral": 30.0}
 

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from monitor_helpers import SENTENCES, T0, Chunk, ListSource, RecordingRobot, espeak, lay_out
-from speech_emotion.audio import SAMPLE_RATE
+from speech_emotion.audio import SAMPLE_RATE, repair_samples
 from speech_emotion.features import num_frames
-from speech_emotion.monitor.pipeline import Monitor, PipelineConfig, clean_samples
+from speech_emotion.monitor.pipeline import Monitor, PipelineConfig
 from speech_emotion.monitor.reactions import ReactionConfig, Reactions
-from speech_emotion.monitor.store import MonitorSession, Store
-from speech_emotion.monitor.vad import VadConfig
 from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.store import MonitorSession, Store
+from speech_emotion.vad import VadConfig
 
 
 @pytest.fixture(scope="module")
@@ -215,8 +215,8 @@ def test_bad_audio_is_logged_recorded_and_survived(speech, expected, recognizer,
         (np.zeros((2, 2, 2), np.float32), [], ["not_audio"]),
     ],
 )
-def test_clean_samples(samples, cleaned, kinds):
-    out, problems = clean_samples(samples)
+def test_repair_samples(samples, cleaned, kinds):
+    out, problems = repair_samples(samples)
     assert out.dtype == np.float32 and out.ndim == 1
     np.testing.assert_allclose(out, cleaned)
     assert [k for k, _ in problems] == kinds
@@ -264,8 +264,6 @@ class SourceEvent:
 
 class ReportingSource(ListSource):
     """Drops off the network after two utterances and comes back: reports it through ``on_event``."""
-
-    on_event = None
 
     def chunks(self, stop):
         for i, chunk in enumerate(super().chunks(stop)):

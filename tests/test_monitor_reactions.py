@@ -10,7 +10,7 @@ import pytest
 from monitor_helpers import RecordingRobot
 from speech_emotion.monitor.config import ConfigError, MonitorConfig, load_config
 from speech_emotion.monitor.reactions import ComfortConfig, LedConfig, ReactionConfig, Reactions
-from speech_emotion.monitor.store import NewEvent, NewUtterance
+from speech_emotion.store import NewEvent, NewUtterance
 
 NOON = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
 COMFORT = ComfortConfig(window_minutes=5, min_share=0.5, min_speech_s=20, cooldown_minutes=30, sentences=("a", "b"))

@@ -20,11 +20,11 @@ from speech_emotion.audio import SAMPLE_RATE
 from speech_emotion.cli import main
 from speech_emotion.monitor.pipeline import Monitor
 from speech_emotion.monitor.reactions import LedConfig
-from speech_emotion.monitor.sources import NaoSource
-from speech_emotion.monitor.store import Store
-from speech_emotion.monitor.vad import VadConfig
+from speech_emotion.monitor.sources.nao import NaoSource
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.robot.client import parse_colour
+from speech_emotion.store import Store
+from speech_emotion.vad import VadConfig
 
 START = "2023-11-14T22:13:20Z"  # T0: the simulated robot's capture time of its first sample
 

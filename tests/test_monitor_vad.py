@@ -9,7 +9,7 @@ import pytest
 
 from monitor_helpers import SENTENCES, T0, espeak, lay_out
 from speech_emotion.audio import SAMPLE_RATE, load_audio
-from speech_emotion.monitor.vad import Segmenter, VadConfig
+from speech_emotion.vad import Segmenter, VadConfig
 
 
 class EnergyDetector:

@@ -9,10 +9,10 @@ import torch
 from speech_emotion.bundle import load_bundle
 from speech_emotion.cli import main
 from speech_emotion.corpora import read_corpus
+from speech_emotion.corpora.cache import FeatureCache
 from speech_emotion.evaluation.evaluate import evaluate
 from speech_emotion.evaluation.offsets import OFFSET_GRID, CorpusLogits, choose_offset, criterion
 from speech_emotion.recognizer import EmotionRecognizer
-from speech_emotion.training.cache import FeatureCache
 from synthetic_corpora import make_folder
 
 LABELS = ["angry", "happy", "sad", "neutral"]

@@ -9,6 +9,7 @@ import torch
 from speech_emotion.bundle import load_bundle, save_bundle
 from speech_emotion.errors import BundleError
 from speech_emotion.features import log_mel_3d
+from speech_emotion.preprocessing import Preprocessing
 from speech_emotion.recognizer import EmotionRecognizer
 
 
@@ -106,3 +107,48 @@ def test_a_bundles_logit_offsets_are_added_to_every_window_before_pooling(tiny_b
     save_bundle(bundle, tmp_path / "wrong.pt")
     with pytest.raises(BundleError, match="logit offsets for joy, which are not among its labels"):
         EmotionRecognizer.load(tmp_path / "wrong.pt")
+
+
+def test_a_bundle_carries_its_preprocessing_and_the_recogniser_follows_it(tiny_bundle, tmp_path):
+    bundle = load_bundle(tiny_bundle)
+    assert bundle.preprocessing == Preprocessing()
+    bundle.preprocessing = Preprocessing(statistics="hybrid", corpus_statistics=("urdu",), pooling="mean", hop=50)
+    save_bundle(bundle, tmp_path / "mean.pt")
+    again = load_bundle(tmp_path / "mean.pt")
+    assert again.preprocessing == bundle.preprocessing and again.preprocessing.per_speaker
+    recognizer = EmotionRecognizer(again)
+    assert (recognizer.pooling, recognizer.hop) == ("mean", 50)
+    assert EmotionRecognizer(again, pooling="max").pooling == "max"  # an explicit choice wins
+    audio = np.random.default_rng(0).normal(0, 0.1, 16000 * 5).astype(np.float32)  # 499 frames
+    assert len(recognizer.predict(audio).windows) == 5  # from frames 0, 50, 100, 150 and 199
+    assert len(EmotionRecognizer(load_bundle(tiny_bundle)).predict(audio).windows) == 3  # 0, 100, 199
+
+
+def test_bundles_saved_before_the_record_derive_it_from_their_training_settings(tiny_bundle, tmp_path):
+    payload = torch.load(tiny_bundle, weights_only=True)
+    del payload["preprocessing"]
+    payload["metadata"] = {
+        "train_config": {"normalization": "hybrid", "trim_silence": True},
+        "corpus_normalized": ["urdu"],
+    }
+    torch.save(payload, tmp_path / "old.pt")
+    expected = Preprocessing(statistics="hybrid", corpus_statistics=("urdu",), trim=True)
+    assert load_bundle(tmp_path / "old.pt").preprocessing == expected
+    payload["metadata"] = {}
+    torch.save(payload, tmp_path / "older.pt")
+    assert load_bundle(tmp_path / "older.pt").preprocessing == Preprocessing()
+
+
+def test_the_shipped_bundles_normalise_per_speaker_but_urdu_per_corpus():
+    for name in ("combined4-ua", "combined4-ua-sad"):
+        assert load_bundle(name).preprocessing == Preprocessing(statistics="hybrid", corpus_statistics=("urdu",))
+
+
+def test_a_bundle_made_for_other_features_is_refused_in_one_line(tiny_bundle, tmp_path):
+    payload = torch.load(tiny_bundle, weights_only=True)
+    payload["preprocessing"]["features"]["n_mels"] = 64
+    torch.save(payload, tmp_path / "other.pt")
+    with pytest.raises(
+        BundleError, match=r"incomplete model bundle .*features .* are not the ones this version computes"
+    ):
+        load_bundle(tmp_path / "other.pt")

@@ -27,11 +27,11 @@ from monitor_data import (
     utterance,
 )
 from speech_emotion.cli import main
-from speech_emotion.monitor.store import Store
 from speech_emotion.reports import ReportSchedule, generate_daily_reports, previous_days, summarize_day
 from speech_emotion.reports.daily import FIGURES, ReportError, source_slug
 from speech_emotion.reports.summary import hour_bounds
 from speech_emotion.reports.timezones import TimeZoneError, resolve_zone
+from speech_emotion.store import Store
 
 
 @pytest.fixture

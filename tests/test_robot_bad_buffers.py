@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from robot_helpers import Reader, pcm_of, wait_until
-from speech_emotion.monitor.sources import EventKind, NaoSource
+from speech_emotion.monitor.sources.base import EventKind
+from speech_emotion.monitor.sources.nao import NaoSource
 from speech_emotion.robot.session import qi
 
 N = 2730

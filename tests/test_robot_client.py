@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from robot_helpers import Reader, pcm_of, wait_until
-from speech_emotion.monitor.sources import NaoSource, RobotClient
-from speech_emotion.robot.client import parse_colour
+from speech_emotion.monitor.sources.nao import NaoSource
+from speech_emotion.robot.client import RobotClient, parse_colour
 from speech_emotion.robot.session import connect, qi
 from speech_emotion.robot.simulator import Simulator
 

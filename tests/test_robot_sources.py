@@ -14,8 +14,10 @@ import soundfile as sf
 from robot_helpers import pcm_of, write_pcm16
 from speech_emotion.cli import main
 from speech_emotion.errors import AudioError
-from speech_emotion.monitor.sources import AudioChunk, EventKind, FileSource, MicrophoneSource, SourceError, microphone
-from speech_emotion.monitor.sources.base import Mailbox, Source
+from speech_emotion.monitor.sources import microphone
+from speech_emotion.monitor.sources.base import AudioChunk, EventKind, Mailbox, Source, SourceError
+from speech_emotion.monitor.sources.file import FileSource
+from speech_emotion.monitor.sources.microphone import MicrophoneSource
 from speech_emotion.robot.session import RobotError, robot_url
 from speech_emotion.robot.simulator import Simulator
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from robot_helpers import NaoSim, Reader, pcm_of, wait_until, write_pcm16
-from speech_emotion.monitor.sources import EventKind, NaoSource
+from speech_emotion.monitor.sources.base import EventKind
+from speech_emotion.monitor.sources.nao import NaoSource
 
 
 @pytest.fixture

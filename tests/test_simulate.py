@@ -11,7 +11,7 @@ import pytest
 
 from speech_emotion.cli import main
 from speech_emotion.monitor.simulate import ALERT_SHARE, ALERT_WINDOW, simulate_day
-from speech_emotion.monitor.store import Store
+from speech_emotion.store import Store
 
 ZONE = ZoneInfo("Europe/Berlin")
 DAY = date(2026, 5, 4)

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from monitor_data import DAY, EXPECTED_HOURS, EXPECTED_TOTALS, OTHER, SOURCE, ZONE, fill_known_day, local
 from speech_emotion.cli import main
-from speech_emotion.monitor.store import Store
 from speech_emotion.reports import generate_daily_reports
+from speech_emotion.store import Store
 from speech_emotion.web import create_app
 from speech_emotion.web.security import COOKIE, SecurityError, check_bind, safe_report_path
 

@@ -17,7 +17,7 @@ import pytest
 
 from live_server import serving
 from monitor_data import SOURCE, fill_known_day, utterance
-from speech_emotion.monitor.store import NewEvent, Store
+from speech_emotion.store import NewEvent, Store
 from speech_emotion.web import create_app
 
 

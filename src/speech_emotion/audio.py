@@ -18,7 +18,10 @@ from speech_emotion.errors import AudioError
 
 SAMPLE_RATE = 16_000
 DEFAULT_MAX_SECONDS = 3600.0
+CHUNK_SAMPLES = 2730  # 170 ms at 16 kHz: one NAO microphone buffer (8192 samples at 48 kHz, decimated by 3)
 _BLOCK_FRAMES = 1 << 18
+CLIP_LEVEL = 0.999
+CLIP_SHARE = 0.01  # of a buffer's samples at full scale: the input is clipping
 
 
 def load_audio(path: str | os.PathLike, max_seconds: float | None = DEFAULT_MAX_SECONDS) -> np.ndarray:
@@ -51,6 +54,38 @@ def check_samples(audio: np.ndarray, source: object) -> np.ndarray:
     if not np.isfinite(audio).all():
         raise AudioError(source, "contains NaN or infinite samples")
     return audio
+
+
+def repair_samples(samples: object) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """A live buffer as finite 1-D float32 in [-1, 1], and what had to be done about it as (kind, detail); where
+    :func:`check_samples` refuses a bad file, a stream goes on."""
+    problems = []
+    x = np.asarray(samples) if samples is not None else np.zeros(0, np.float32)
+    if x.dtype.kind in "iu":
+        problems.append(("converted", f"{x.dtype} samples scaled to float"))
+        x = x.astype(np.float32) / np.float32(np.iinfo(x.dtype).max + 1)
+    elif x.dtype.kind != "f":
+        return np.zeros(0, np.float32), [("not_audio", f"{x.dtype} samples dropped")]
+    if x.ndim == 2:
+        problems.append(("converted", f"{x.shape[1]} channels mixed down"))
+        x = x.mean(axis=1)
+    elif x.ndim != 1:
+        return np.zeros(0, np.float32), [("not_audio", f"samples of shape {x.shape} dropped")]
+    x = x.astype(np.float32, copy=True)
+    if x.size == 0:
+        return x, [("empty", "chunk without samples")]
+    finite = np.isfinite(x)
+    if not finite.all():
+        problems.append(("non_finite", f"{int((~finite).sum())} NaN or infinite samples set to 0"))
+        x[~finite] = 0.0
+    over = int((np.abs(x) > 1.0).sum())
+    if over:
+        problems.append(("over_range", f"{over} samples beyond full scale clipped"))
+        np.clip(x, -1.0, 1.0, out=x)
+    clipped = float(np.mean(np.abs(x) >= CLIP_LEVEL))
+    if clipped >= CLIP_SHARE:
+        problems.append(("clipping", f"{clipped:.1%} of samples at full scale"))
+    return x, problems
 
 
 def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Model bundles: one self-contained file with everything needed to recognise emotions.
 
 A bundle holds the weights, the network configuration, the class labels, the neutral-speech normalisation
-statistics (one set per training corpus, and a pooled ``default`` for speech from anywhere else), a model id
-and free-form training metadata. It is a ``torch.save`` file of plain tensors, numbers and strings, read back
+statistics (one set per training corpus, and a pooled ``default`` for speech from anywhere else), its input
+policy (:class:`~speech_emotion.preprocessing.Preprocessing`), a model id and free-form training metadata.
+It is a ``torch.save`` file of plain tensors, numbers and strings, read back
 with ``weights_only=True`` so opening a bundle cannot run code. Shipped bundles live in the package's
 ``models/`` folder and are found by name.
 """
@@ -21,6 +22,7 @@ import torch
 from speech_emotion.errors import BundleError
 from speech_emotion.model import ACRNN, ACRNNConfig
 from speech_emotion.normalization import NormStats
+from speech_emotion.preprocessing import Preprocessing
 
 FORMAT = "speech-emotion-bundle"
 VERSION = 1
@@ -36,6 +38,7 @@ class ModelBundle:
     normalization: dict[str, NormStats]
     model_id: str = ""
     metadata: dict = field(default_factory=dict)
+    preprocessing: Preprocessing = field(default_factory=Preprocessing)
 
     def build_model(self) -> ACRNN:
         """The network with the bundle's weights, in eval mode, float32."""
@@ -67,6 +70,7 @@ def save_bundle(bundle: ModelBundle, path: str | os.PathLike, half: bool = False
         "labels": list(bundle.labels),
         "state_dict": weights,
         "normalization": {name: s.to_dict() for name, s in bundle.normalization.items()},
+        "preprocessing": bundle.preprocessing.to_dict(),
         "metadata": bundle.metadata,
     }
     buffer = io.BytesIO()
@@ -94,13 +98,16 @@ def load_bundle(name_or_path: str | os.PathLike) -> ModelBundle:
     if payload.get("version") != VERSION:
         raise BundleError(path, f"bundle version {payload.get('version')} is not supported (expected {VERSION})")
     try:
+        metadata = payload.get("metadata", {})
+        saved = payload.get("preprocessing")  # bundles from before the record: derived from their training settings
         return ModelBundle(
             config=ACRNNConfig.from_dict(payload["config"]),
             labels=list(payload["labels"]),
             state_dict=payload["state_dict"],
             normalization={k: NormStats.from_dict(v) for k, v in payload["normalization"].items()},
             model_id=payload["model_id"],
-            metadata=payload.get("metadata", {}),
+            metadata=metadata,
+            preprocessing=Preprocessing.from_metadata(metadata) if saved is None else Preprocessing.from_dict(saved),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise BundleError(path, f"incomplete model bundle ({e})") from e

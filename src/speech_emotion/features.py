@@ -27,6 +27,19 @@ N_FFT = 512
 PRE_EMPHASIS = 0.97
 DELTA_WIDTH = 2
 FRAMES_PER_SECOND = SAMPLE_RATE / FRAME_STEP
+# Everything the features depend on (feature caches are keyed on it, bundles record it); bump "version" when
+# audio loading or the feature code changes meaning.
+FEATURE_SETTINGS = {
+    "version": 1,
+    "sample_rate": SAMPLE_RATE,
+    "n_mels": N_MELS,
+    "channels": N_CHANNELS,
+    "frame_length": FRAME_LENGTH,
+    "frame_step": FRAME_STEP,
+    "n_fft": N_FFT,
+    "pre_emphasis": PRE_EMPHASIS,
+    "delta_width": DELTA_WIDTH,
+}
 _LOG_FLOOR = float(np.finfo(np.float64).eps)
 _CHUNK_FRAMES = 256
 

@@ -113,10 +113,7 @@ class ACRNN(nn.Module):
         return self.head(pooled), weights
 
     def embed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The attention-pooled LSTM state ``(batch, 2 * lstm_units)`` of each window, and the attention weights.
-
-        Domain-adversarial training reads the corpus from this embedding (see :mod:`speech_emotion.training.adversary`).
-        """
+        """The attention-pooled LSTM state ``(batch, 2 * lstm_units)`` of each window, and the attention weights."""
         act = nn.functional.leaky_relu
         x = self.pool(act(self.convs[0](x), LEAKY_SLOPE))
         for conv in self.convs[1:]:

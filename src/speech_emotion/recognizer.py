@@ -1,8 +1,10 @@
 """EmotionRecognizer: 16 kHz audio in, emotion label, class probabilities and a per-window timeline out.
 
-This is the one recognition path: ``predict``, evaluation and the monitor all go through it, so the
-monitor runs exactly what evaluation measured. A bundle may carry logit offsets (``tune-offset``): added to
-every window's logits before pooling, they move the decision toward one emotion; they are part of the model.
+This is the one recognition path: ``predict``, evaluation, training's validation and the monitor all go through
+it, so the monitor runs exactly what evaluation measured. How audio becomes features, and how windows are cut
+and pooled, is the bundle's :class:`~speech_emotion.preprocessing.Preprocessing`. A bundle may carry logit
+offsets (``tune-offset``): added to every window's logits before pooling, they move the decision toward one
+emotion; they are part of the model.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ import torch
 
 from speech_emotion.bundle import DEFAULT_STATS, ModelBundle, load_bundle
 from speech_emotion.errors import BundleError, SpeechEmotionError
-from speech_emotion.features import log_mel_3d_batch
-from speech_emotion.normalization import NormStats
-from speech_emotion.windows import INFERENCE_HOP, WindowSpan, cut_windows, pool_logits, to_model_input
+from speech_emotion.normalization import NormStats, fit_stats
+from speech_emotion.windows import WindowSpan, cut_windows, pool_logits, to_model_input
 
 MAX_WINDOWS_PER_BATCH = 64
 LOGIT_OFFSETS = "logit_offsets"  # bundle metadata: label -> the offset added to its logits (labels absent: 0)
@@ -55,18 +56,19 @@ class EmotionRecognizer:
         self,
         bundle: ModelBundle,
         device: str = "cpu",
-        pooling: str = "max",
+        pooling: str | None = None,
         stats: NormStats | None = None,
-        hop: int = INFERENCE_HOP,
     ):
+        """``pooling`` overrides the bundle's; ``stats`` replaces its pooled statistics as the default."""
         self.bundle = bundle
+        self.preprocessing = bundle.preprocessing
         self.device = resolve_device(device)
-        self.pooling = pooling
-        self.hop = hop
+        self.pooling = pooling or self.preprocessing.pooling
+        self.hop = self.preprocessing.hop
         self.stats = stats or bundle.stats(DEFAULT_STATS)
         self.model = bundle.build_model().to(self.device)
         self.logit_offsets = logit_offsets(bundle)
-        pool_logits(torch.zeros(1, len(bundle.labels)), pooling)  # fail now on a bad pooling name
+        pool_logits(torch.zeros(1, len(bundle.labels)), self.pooling)  # fail now on a bad pooling name
 
     @classmethod
     def load(cls, name_or_path: str | os.PathLike, **kwargs) -> EmotionRecognizer:
@@ -80,13 +82,17 @@ class EmotionRecognizer:
     def model_id(self) -> str:
         return self.bundle.model_id
 
+    def features(self, audio: np.ndarray) -> np.ndarray:
+        """Raw ``(frames, 40, 3)`` features of 16 kHz audio, as the bundle's training files were featurised."""
+        return self.preprocessing.file_features([audio])[0]
+
     def predict(self, audio: np.ndarray, stats: NormStats | None = None) -> Prediction:
         """Recognise one 16 kHz mono utterance."""
         return self.predict_batch([audio], stats)[0]
 
     def predict_batch(self, utterances: Sequence[np.ndarray], stats: NormStats | None = None) -> list[Prediction]:
         """Recognise many utterances; their windows go through the network together."""
-        return self.predict_features(log_mel_3d_batch(utterances), stats)
+        return self.predict_features(self.preprocessing.file_features(utterances), stats)
 
     def predict_features(self, features: Sequence[np.ndarray], stats: NormStats | None = None) -> list[Prediction]:
         """Recognise utterances given as raw ``(frames, 40, 3)`` features (normalised here)."""
@@ -127,6 +133,15 @@ class EmotionRecognizer:
 
     def _named(self, probs: torch.Tensor) -> dict[str, float]:
         return {label: round(float(p), 6) for label, p in zip(self.labels, probs, strict=True)}
+
+
+def person_stats(features: Sequence[np.ndarray]) -> NormStats:
+    """One person's statistics from all of their speech (no labels needed): the ``speaker`` strategy, as the
+    per-speaker models were trained. :class:`SpeechEmotionError` when there is too little speech."""
+    try:
+        return fit_stats(features)
+    except ValueError:
+        raise SpeechEmotionError("too little speech to estimate a speaker's statistics") from None
 
 
 def logit_offsets(bundle: ModelBundle) -> torch.Tensor:

@@ -1,12 +1,9 @@
 """Cut a recording down to its speech, the way the monitor's segmenter cuts live audio.
 
 Acted corpora differ in how much silence surrounds each utterance: about half of RAVDESS's audio is near
-silence, almost none of URDU's. The reference's z-score with a corpus's neutral statistics then divides
-RAVDESS speech by a standard deviation that the silence doubles, and its first and last 3 s windows start
-and end in silence, while the monitor's VAD cuts utterances with ``padding_s`` either side. Trimming every
-training and evaluation file with the same VAD (``--trim-silence``) removes that mismatch; docs/training.md
-has the measurements. The monitor's recogniser now hears ``vad.context_s`` more either side of each cut
-utterance (docs/monitor.md); ``scripts/trim_padding.py`` measures files cut with that much padding.
+silence, almost none of URDU's. A bundle whose :class:`~speech_emotion.preprocessing.Preprocessing` says
+``trim`` was trained on files cut with the segmenter's VAD and padding, and every path that reads files for it
+cuts them the same way. No shipped bundle trims; docs/experiments.md has what trimming did.
 """
 
 from __future__ import annotations
@@ -17,7 +14,7 @@ import numpy as np
 import torch
 
 from speech_emotion.audio import SAMPLE_RATE
-from speech_emotion.monitor.vad import VadConfig, load_silero_model
+from speech_emotion.vad import VadConfig, load_silero_model
 
 # What a trimmed feature cache depends on (part of its key) and what the monitor's default segmenter does.
 TRIM_SETTINGS = {"vad": "silero", "threshold": VadConfig.threshold, "padding_s": VadConfig.padding_s}

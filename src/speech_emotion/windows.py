@@ -16,6 +16,7 @@ from speech_emotion.features import FRAMES_PER_SECOND
 
 WINDOW_FRAMES = 300
 INFERENCE_HOP = 100
+POOLINGS = ("max", "mean")
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ import argparse
 import sys
 
 from speech_emotion.audio import load_audio
+from speech_emotion.bundle import load_bundle
 from speech_emotion.cli.db_options import default_db_url, open_store
+from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import AudioError, SpeechEmotionError
-from speech_emotion.features import log_mel_3d
 from speech_emotion.monitor.adaptation import SpeakerNormalizer, load_normalizer, save_normalizer
 from speech_emotion.monitor.config import load_config
 
@@ -24,10 +25,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", required=True, help="the source id the monitor logs and history shows")
     p.add_argument("--config", metavar="FILE", help="the monitor's TOML configuration (vad and adaptation)")
     p.add_argument("--reset", action="store_true", help="forget what the source learnt before")
+    add_model_argument(p)  # the model the monitor runs: statistics are learnt of the features it reads
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    preprocessing = load_bundle(args.model).preprocessing
     store = open_store(args.db)
     try:
         if args.reset:
@@ -47,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             if not found:
                 print(f"warning: {path}: no speech found", file=sys.stderr)
             for utterance in found:
-                normalizer.update(log_mel_3d(utterance.heard))  # as the monitor adapts
+                normalizer.update(preprocessing.file_features([utterance.heard])[0])  # as the monitor adapts
             utterances += len(found)
         if not utterances:
             raise SpeechEmotionError(f"--source {args.source}: no speech in the recordings; nothing saved")

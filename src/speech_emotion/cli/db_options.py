@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from speech_emotion.errors import SpeechEmotionError
-from speech_emotion.monitor.store import Store
 from speech_emotion.reports.timezones import local_zone
+from speech_emotion.store import Store
 
 
 def data_folder() -> Path:

@@ -10,9 +10,10 @@ from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.corpora import read_corpora
 from speech_emotion.corpora.base import SPLIT_CHOICES, Corpus
-from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, trained_on_trimmed, trained_per_speaker
+from speech_emotion.corpora.cache import FeatureCache
+from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, default_normalization
 from speech_emotion.recognizer import EmotionRecognizer
-from speech_emotion.training.cache import FeatureCache
+from speech_emotion.windows import POOLINGS
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -37,12 +38,8 @@ def add_scoring_arguments(p: argparse.ArgumentParser, default_split: str) -> Non
         "(default: speaker for a model trained with --train-normalization speaker or hybrid, else model)",
     )
     p.add_argument(
-        "--trim-silence",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="cut each file to its speech with the monitor's VAD first (default: as the model was trained)",
+        "--pooling", default=None, choices=POOLINGS, help="utterance score from window scores (default: the model's)"
     )
-    p.add_argument("--pooling", default="max", choices=["max", "mean"], help="utterance score from window scores")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     add_feature_arguments(p)
 
@@ -51,9 +48,9 @@ def scoring_setup(args: argparse.Namespace) -> tuple[EmotionRecognizer, list[Cor
     """The recogniser, corpora, feature cache and normalisation that :func:`add_scoring_arguments` chose."""
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
     corpora = read_corpora(args.corpora, args.excited_as_happy)
-    normalization = args.normalization or ("speaker" if trained_per_speaker(recognizer.bundle) else "model")
-    trim = trained_on_trimmed(recognizer.bundle) if args.trim_silence is None else args.trim_silence
-    return recognizer, corpora, FeatureCache(args.cache, args.workers, trim=trim), normalization
+    normalization = args.normalization or default_normalization(recognizer.bundle)
+    cache = FeatureCache(args.cache, args.workers, trim=recognizer.preprocessing.trim)
+    return recognizer, corpora, cache, normalization
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from speech_emotion.cli.db_options import default_db_url
 from speech_emotion.errors import SpeechEmotionError
-from speech_emotion.monitor.store import Store, StoreError
+from speech_emotion.store import Store, StoreError
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from speech_emotion.cli.corpus_options import (
-    add_corpus_arguments,
-    add_feature_arguments,
-    add_training_arguments,
-    training_config,
-)
+from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_arguments
+from speech_emotion.cli.training_options import add_training_arguments, training_config
 from speech_emotion.corpora import read_corpora
+from speech_emotion.corpora.cache import FeatureCache
 from speech_emotion.evaluation.protocols import NORMALIZATION_MODES
-from speech_emotion.training.cache import FeatureCache
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -33,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from speech_emotion.evaluation.loco import (  # heavy: only when needed
+    from speech_emotion.training.loco import (  # heavy: only when needed
         default_normalization,
         format_table,
         leave_one_corpus_out,
@@ -41,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     corpora = read_corpora(args.corpora, args.excited_as_happy)
     config = training_config(args)
-    cache = FeatureCache(args.cache, args.workers, trim=config.trim_silence)
+    cache = FeatureCache(args.cache, args.workers)
     normalization = args.normalization or default_normalization(config)
     results = leave_one_corpus_out(corpora, config, args.out, cache, args.device, normalization, args.resume)
     print(format_table(results, normalization))

@@ -11,8 +11,7 @@ import signal
 import threading
 from datetime import datetime
 
-from speech_emotion.audio import DEFAULT_MAX_SECONDS, load_audio, to_pcm16
-from speech_emotion.monitor.sources.base import CHUNK_SAMPLES
+from speech_emotion.audio import CHUNK_SAMPLES, DEFAULT_MAX_SECONDS, load_audio, to_pcm16
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -12,11 +12,10 @@ import numpy as np
 from speech_emotion.audio import DEFAULT_MAX_SECONDS, load_audio
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import AudioError, SpeechEmotionError
-from speech_emotion.evaluation.protocols import trained_on_trimmed
-from speech_emotion.features import FRAMES_PER_SECOND, log_mel_3d
-from speech_emotion.normalization import NormStats, fit_stats
-from speech_emotion.recognizer import EmotionRecognizer
-from speech_emotion.trimming import trim_to_speech
+from speech_emotion.features import FRAMES_PER_SECOND
+from speech_emotion.normalization import NormStats
+from speech_emotion.recognizer import EmotionRecognizer, person_stats
+from speech_emotion.windows import POOLINGS
 
 STEADY_SECONDS = 15.0  # of speech: validation UA with a speaker's statistics from 17 s is near that from 2 min
 
@@ -28,9 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument(
         "--pooling",
-        default="max",
-        choices=["max", "mean"],
-        help="utterance score from window scores: max logit (reference) or mean probability",
+        default=None,
+        choices=POOLINGS,
+        help="utterance score from window scores: max logit (reference) or mean probability (default: the model's)",
     )
     p.add_argument("--max-seconds", type=float, default=DEFAULT_MAX_SECONDS, help="refuse longer files")
     p.add_argument(
@@ -44,8 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
-    trim = trained_on_trimmed(recognizer.bundle)  # score files as the model's training files were cut
-    utterances = read_utterances(args.files, args.max_seconds, trim)
+    utterances = read_utterances(recognizer, args.files, args.max_seconds)
     stats = None
     if args.same_speaker:  # the statistics need every file first; otherwise each line prints as its file is read
         utterances = list(utterances)
@@ -67,8 +65,11 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def read_utterances(paths: list[str], max_seconds: float, trim: bool) -> Iterator[tuple[str, np.ndarray | None]]:
-    """Each file's features, read only when asked for; None (with the error printed) for a file that failed."""
+def read_utterances(
+    recognizer: EmotionRecognizer, paths: list[str], max_seconds: float
+) -> Iterator[tuple[str, np.ndarray | None]]:
+    """Each file's features as the model wants them, read only when asked for; None (with the error printed) for
+    a file that failed."""
     for path in paths:
         try:
             audio = load_audio(path, max_seconds=max_seconds)
@@ -76,15 +77,15 @@ def read_utterances(paths: list[str], max_seconds: float, trim: bool) -> Iterato
             print(f"error: {e}", file=sys.stderr)
             yield path, None
             continue
-        yield path, log_mel_3d(trim_to_speech(audio) if trim else audio)
+        yield path, recognizer.features(audio)
 
 
 def speaker_stats(features: list[np.ndarray]) -> NormStats:
     """The speaker's statistics from all of their utterances, with a note when there is little speech."""
     try:
-        stats = fit_stats(features)
-    except ValueError:
-        raise SpeechEmotionError("--same-speaker: too little speech in the files to normalise with") from None
+        stats = person_stats(features)
+    except SpeechEmotionError as e:
+        raise SpeechEmotionError(f"--same-speaker: {e}") from None
     seconds = stats.frames / FRAMES_PER_SECOND
     if seconds < STEADY_SECONDS:
         print(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from speech_emotion.cli.db_options import add_db, add_tz, parse_day
-from speech_emotion.monitor.store import Store
 from speech_emotion.reports.daily import generate_daily_reports
 from speech_emotion.reports.timezones import resolve_zone
+from speech_emotion.store import Store
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

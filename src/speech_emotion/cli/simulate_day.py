@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from speech_emotion.cli.db_options import add_db, add_tz, parse_day
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.monitor.simulate import simulate_day
-from speech_emotion.monitor.store import Store
 from speech_emotion.reports.timezones import resolve_zone
 from speech_emotion.reports.wording import duration
+from speech_emotion.store import Store
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

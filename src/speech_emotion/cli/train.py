@@ -5,14 +5,10 @@ from __future__ import annotations
 import argparse
 
 from speech_emotion.bundle import load_bundle
-from speech_emotion.cli.corpus_options import (
-    add_corpus_arguments,
-    add_feature_arguments,
-    add_training_arguments,
-    training_config,
-)
+from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_arguments
+from speech_emotion.cli.training_options import add_training_arguments, training_config
 from speech_emotion.corpora import read_corpora
-from speech_emotion.training.cache import FeatureCache
+from speech_emotion.corpora.cache import FeatureCache
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,8 +32,8 @@ def run(args: argparse.Namespace) -> int:
     config = training_config(args)
     initial = load_bundle(args.init_from) if args.init_from else None
     corpora = read_corpora(args.corpora, args.excited_as_happy)
-    cache = FeatureCache(args.cache, args.workers, trim=config.trim_silence)
-    data = prepare_data(corpora, cache, config.speeds)
+    cache = FeatureCache(args.cache, args.workers)
+    data = prepare_data(corpora, cache)
     trainer = Trainer(data, config, args.out, device=args.device, name=args.name, initial=initial)
     result = trainer.run(resume=args.resume)
     if data.unreadable:

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         raise SpeechEmotionError(f"--label {args.label}: not among the model's labels {', '.join(recognizer.labels)}")
     prepared, unreadable = normalized_corpora(recognizer, corpora, cache, args.split, normalization)
     logits = [CorpusLogits(c.name, network_logits(recognizer, c.examples, c.stats), c.labels) for c in prepared]
-    choice = choose_offset(logits, recognizer.labels, args.label, recognizer.logit_offsets, args.pooling)
+    choice = choose_offset(logits, recognizer.labels, args.label, recognizer.logit_offsets, recognizer.pooling)
     source = recognizer.bundle
     metadata = {
         **source.metadata,

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from speech_emotion.bundle import DEFAULT_STATS, ModelBundle
 from speech_emotion.corpora.base import SPLIT_CHOICES, Corpus, CorpusError, Unreadable
+from speech_emotion.corpora.cache import FeatureCache
+from speech_emotion.corpora.examples import Example, examples_of
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.evaluation.metrics import Scores, score
 from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, corpus_normalization, predict_labels
 from speech_emotion.normalization import NormStats
 from speech_emotion.recognizer import EmotionRecognizer
-from speech_emotion.training.cache import FeatureCache
-from speech_emotion.training.dataset import Example, examples_of
 
 
 @dataclass

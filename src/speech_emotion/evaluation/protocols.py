@@ -6,9 +6,9 @@ one of the others, chosen explicitly, because the bundle's ``default`` statistic
 ``target-all``: all of the evaluated corpus's speech (needs no labels).
 ``speaker``: each speaker's own speech, all of it (needs no labels; what a monitor can do per person).
 The ``target-*`` and ``speaker`` statistics come from the utterances being evaluated (the chosen split).
-A model trained with per-speaker statistics (``--train-normalization speaker`` or ``hybrid``) expects ``speaker``;
-a ``hybrid`` model lists the corpora it normalised with their neutral statistics instead (one-emotion speakers),
-and ``speaker`` keeps the bundle's statistics for those.
+A model whose preprocessing normalises per speaker (``speaker`` or ``hybrid``) expects ``speaker``, and
+:func:`default_normalization` says so; a ``hybrid`` model lists the corpora it normalised with their neutral
+statistics instead (one-emotion speakers), and ``speaker`` keeps the bundle's statistics for those.
 
 Scoring goes through :meth:`EmotionRecognizer.predict_features`, the path ``predict`` and the monitor use.
 """
@@ -21,29 +21,17 @@ import torch
 
 from speech_emotion.bundle import ModelBundle
 from speech_emotion.corpora.base import CorpusError
+from speech_emotion.corpora.examples import Example, speaker_normalization
 from speech_emotion.normalization import NormStats, fit_stats
 from speech_emotion.recognizer import EmotionRecognizer
-from speech_emotion.training.config import PER_SPEAKER_NORMALIZATIONS
-from speech_emotion.training.dataset import Example, speaker_normalization
 
 NORMALIZATION_MODES = ("model", "target-neutral", "target-all", "speaker", "pooled")
 UTTERANCES_PER_CALL = 64  # bounds the windows held at once
-CORPUS_NORMALIZED = "corpus_normalized"  # bundle metadata: corpora a hybrid model normalised per corpus
 
 
-def trained_normalization(bundle: ModelBundle) -> str:
-    """How the bundle's training speech was normalised: ``corpus`` (the reference's way), ``speaker`` or ``hybrid``."""
-    return bundle.metadata.get("train_config", {}).get("normalization", "corpus")
-
-
-def trained_per_speaker(bundle: ModelBundle) -> bool:
-    """Whether the bundle expects speech normalised with each speaker's own statistics."""
-    return trained_normalization(bundle) in PER_SPEAKER_NORMALIZATIONS
-
-
-def trained_on_trimmed(bundle: ModelBundle) -> bool:
-    """Whether the bundle's training files were cut to their speech (``--trim-silence``)."""
-    return bundle.metadata.get("train_config", {}).get("trim_silence", False)
+def default_normalization(bundle: ModelBundle) -> str:
+    """The mode that normalises a corpus the model was trained on as its training speech was normalised."""
+    return "speaker" if bundle.preprocessing.per_speaker else "model"
 
 
 def corpus_normalization(mode: str, bundle: ModelBundle, corpus: str, examples: Sequence[Example]) -> list[NormStats]:
@@ -62,7 +50,7 @@ def corpus_normalization(mode: str, bundle: ModelBundle, corpus: str, examples: 
     if mode == "pooled":  # what `predict` gives a lone file: nothing known of its corpus or speaker
         return [bundle.stats()] * len(examples)
     if mode == "speaker":
-        kept = bundle.metadata.get(CORPUS_NORMALIZED, ()) if bundle is not None else ()
+        kept = bundle.preprocessing.corpus_statistics
         return speaker_normalization(examples, {name: bundle.stats(name) for name in kept})
     raise ValueError(f"normalisation must be one of {', '.join(NORMALIZATION_MODES)}, not {mode!r}")
 

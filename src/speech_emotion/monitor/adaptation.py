@@ -20,8 +20,8 @@ import numpy as np
 
 from speech_emotion.features import FRAMES_PER_SECOND, N_CHANNELS, N_MELS
 from speech_emotion.monitor.logs import log_event
-from speech_emotion.monitor.store import Store
 from speech_emotion.normalization import NormStats, StatsAccumulator
+from speech_emotion.store import Store
 
 FORMAT_VERSION = 1
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from speech_emotion.monitor.adaptation import AdaptationConfig
 from speech_emotion.monitor.daily_reports import ReportConfig
 from speech_emotion.monitor.pipeline import PipelineConfig
 from speech_emotion.monitor.reactions import ReactionConfig
-from speech_emotion.monitor.vad import VadConfig
+from speech_emotion.vad import VadConfig
 
 
 class ConfigError(SpeechEmotionError):

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.monitor.logs import log_event
-from speech_emotion.monitor.store import NewEvent, Store
 from speech_emotion.reports.daily import ReportSchedule, generate_daily_reports, report_generated_at
 from speech_emotion.reports.summary import day_bounds
 from speech_emotion.reports.timezones import parse_time_of_day, resolve_zone, zone_name
+from speech_emotion.store import NewEvent, Store
 
 log = logging.getLogger(__name__)
 POLL_S = 60.0  # the clock is read at least this often while waiting, so a suspend or a clock change is noticed

@@ -16,46 +16,29 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import soundfile as sf
 import torch
 from sqlalchemy.exc import SQLAlchemyError
 
-from speech_emotion.audio import SAMPLE_RATE
-from speech_emotion.features import log_mel_3d
+from speech_emotion.audio import SAMPLE_RATE, repair_samples
 from speech_emotion.monitor.adaptation import AdaptationConfig, SpeakerNormalizer, load_normalizer, save_normalizer
 from speech_emotion.monitor.logs import log_event
-from speech_emotion.monitor.store import NewEvent, NewUtterance, Store
-from speech_emotion.monitor.vad import Utterance, VadConfig
+from speech_emotion.monitor.sources.base import AudioChunk, Source, SourceEvent
 from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.store import NewEvent, NewUtterance, Store
+from speech_emotion.vad import Utterance, VadConfig
 
 log = logging.getLogger(__name__)
-CLIP_LEVEL = 0.999
-CLIP_SHARE = 0.01  # of a chunk's samples at full scale: the input is clipping
 REPORT_INTERVAL_S = 60.0  # one log line and event per kind of bad audio per interval, with a count
 STOP_GRACE_S = 10.0  # how long a stopped source may take to end its stream
 _END = object()
-
-
-class Chunk(Protocol):
-    samples: np.ndarray
-    start: float
-
-
-class Source(Protocol):
-    """``speech_emotion.monitor.sources.base.Source``: chunks in capture order until ``stop``; a source with
-    an ``on_event`` attribute reports connections, losses and bad buffers through it, on the audio thread."""
-
-    source_id: str
-
-    def chunks(self, stop: threading.Event) -> Iterator[Chunk]: ...
 
 
 @dataclass(frozen=True)
@@ -91,37 +74,6 @@ class Metrics:
 
     def fields(self) -> dict:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
-
-
-def clean_samples(samples: object) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    """The chunk as finite 1-D float32 in [-1, 1], and what had to be done about it as (kind, detail)."""
-    problems = []
-    x = np.asarray(samples) if samples is not None else np.zeros(0, np.float32)
-    if x.dtype.kind in "iu":
-        problems.append(("converted", f"{x.dtype} samples scaled to float"))
-        x = x.astype(np.float32) / np.float32(np.iinfo(x.dtype).max + 1)
-    elif x.dtype.kind != "f":
-        return np.zeros(0, np.float32), [("not_audio", f"{x.dtype} samples dropped")]
-    if x.ndim == 2:
-        problems.append(("converted", f"{x.shape[1]} channels mixed down"))
-        x = x.mean(axis=1)
-    elif x.ndim != 1:
-        return np.zeros(0, np.float32), [("not_audio", f"samples of shape {x.shape} dropped")]
-    x = x.astype(np.float32, copy=True)
-    if x.size == 0:
-        return x, [("empty", "chunk without samples")]
-    finite = np.isfinite(x)
-    if not finite.all():
-        problems.append(("non_finite", f"{int((~finite).sum())} NaN or infinite samples set to 0"))
-        x[~finite] = 0.0
-    over = int((np.abs(x) > 1.0).sum())
-    if over:
-        problems.append(("over_range", f"{over} samples beyond full scale clipped"))
-        np.clip(x, -1.0, 1.0, out=x)
-    clipped = float(np.mean(np.abs(x) >= CLIP_LEVEL))
-    if clipped >= CLIP_SHARE:
-        problems.append(("clipping", f"{clipped:.1%} of samples at full scale"))
-    return x, problems
 
 
 class _Throttle:
@@ -179,8 +131,7 @@ class Monitor:
         self._last_save = time.monotonic()
         self._store_gave_up = False
         self._bad_audio = _Throttle(REPORT_INTERVAL_S, self._report_bad_audio)
-        if hasattr(source, "on_event"):
-            source.on_event = self._on_source_event
+        source.on_event = self._on_source_event
 
     def record_event(self, event: NewEvent) -> None:
         """Store an event of this monitor session; from other threads it goes through the inference queue,
@@ -254,8 +205,9 @@ class Monitor:
                 self._enqueue(utterance)
             self._queue.put(_END)
 
-    def _on_chunk(self, chunk: Chunk) -> None:
-        samples, problems = clean_samples(getattr(chunk, "samples", None))
+    def _on_chunk(self, chunk: AudioChunk) -> None:
+        """Where audio enters: a bad buffer is repaired or dropped here (``repair_samples``), and reported."""
+        samples, problems = repair_samples(getattr(chunk, "samples", None))
         start = getattr(chunk, "start", None)
         if not isinstance(start, int | float) or not np.isfinite(start):
             problems.append(("bad_time", f"capture time {start!r} replaced by the stream's own"))
@@ -270,7 +222,7 @@ class Monitor:
             for utterance in self._segmenter.push(samples, float(start)):
                 self._enqueue(utterance)
 
-    def _on_source_event(self, event) -> None:
+    def _on_source_event(self, event: SourceEvent) -> None:
         """A ``SourceEvent`` (disconnected, reconnected, overrun, gap, ...; the source has logged it) stored."""
         data = {"detail": event.detail, "lost_seconds": event.lost_seconds}
         moment = datetime.fromtimestamp(event.time, UTC)
@@ -325,7 +277,7 @@ class Monitor:
 
     def _process(self, utterance: Utterance) -> None:
         began = time.perf_counter()
-        features = log_mel_3d(utterance.heard)  # with the context around it, as the models were trained
+        features = self.recognizer.features(utterance.heard)  # with the context around it, as the models were trained
         prediction = self.recognizer.predict_features([features], self.normalizer.stats(self.recognizer.stats))[0]
         row = NewUtterance(
             source_id=self.source_id,

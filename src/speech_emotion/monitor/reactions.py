@@ -19,8 +19,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from speech_emotion.monitor.logs import log_event
-from speech_emotion.monitor.store import NewEvent, NewUtterance
 from speech_emotion.reports.timezones import parse_time_of_day
+from speech_emotion.store import NewEvent, NewUtterance
 
 log = logging.getLogger(__name__)
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")

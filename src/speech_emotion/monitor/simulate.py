@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import numpy as np
 
-from speech_emotion.monitor.store import NewEvent, NewUtterance, Store
+from speech_emotion.store import NewEvent, NewUtterance, Store
 
 LABELS = ("angry", "happy", "sad", "neutral")
 BASE_MIX = np.array([0.08, 0.22, 0.08, 0.62])

@@ -26,10 +26,10 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from speech_emotion.errors import SpeechEmotionError
-from speech_emotion.monitor.store import Store
 from speech_emotion.reports import figures, palette, wording
 from speech_emotion.reports.summary import DaySummary, DayTotals, previous_days, summarize_day
 from speech_emotion.reports.timezones import local_zone, zone_name
+from speech_emotion.store import Store
 
 REPORT_HTML = "report.html"
 REPORT_JSON = "report.json"

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from speech_emotion.monitor.store import EventRow, Store, UtteranceRow
 from speech_emotion.reports.palette import ordered
+from speech_emotion.store import EventRow, Store, UtteranceRow
 
 HOUR = timedelta(hours=1)
 # Utterances are fetched by start time; one starting up to this long before a day still counts in it.

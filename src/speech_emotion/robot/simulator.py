@@ -38,8 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from speech_emotion.audio import SAMPLE_RATE
-from speech_emotion.monitor.sources.base import CHUNK_SAMPLES
+from speech_emotion.audio import CHUNK_SAMPLES, SAMPLE_RATE
 from speech_emotion.robot.client import COLOUR_NAMES, parse_colour
 from speech_emotion.robot.session import RobotError, close_quietly, one_line, qi
 

@@ -10,7 +10,6 @@ else, like the batches themselves (see :mod:`.sampler`): a resumed run augments 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +19,9 @@ from torch.nn import functional
 from speech_emotion.training.config import TrainConfig
 
 _TIME_MASKS, _FREQ_MASKS, _MIXUP = 1, 2, 3  # separate random streams per purpose
+SPECAUGMENT_MASKS = 2  # time masks and mel-band masks per window
+SPECAUGMENT_FRAMES = 40  # longest time mask
+SPECAUGMENT_BANDS = 8  # widest mel-band mask
 
 
 @dataclass(frozen=True)
@@ -33,14 +35,8 @@ class Augmentation:
 
     @classmethod
     def from_config(cls, config: TrainConfig) -> Augmentation:
-        return cls(
-            config.seed,
-            config.time_masks,
-            config.time_mask_frames,
-            config.freq_masks,
-            config.freq_mask_bands,
-            config.mixup,
-        )
+        masks = SPECAUGMENT_MASKS if config.specaugment else 0
+        return cls(config.seed, masks, SPECAUGMENT_FRAMES, masks, SPECAUGMENT_BANDS, config.mixup)
 
     @property
     def enabled(self) -> bool:
@@ -51,17 +47,17 @@ class Augmentation:
         return (self.time_masks > 0 and self.time_mask_frames > 0) or (self.freq_masks > 0 and self.freq_mask_bands > 0)
 
     def __call__(
-        self, x: torch.Tensor, targets: Sequence[tuple[torch.Tensor, int]], step: int
-    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """The batch of ``step`` augmented, and its ``targets`` (class indices and how many classes each has).
+        self, x: torch.Tensor, y: torch.Tensor, n_classes: int, step: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch of ``step`` augmented, and its class indices ``y`` (of ``n_classes``).
 
         Without mixup the targets come back as they are; with it, as class probabilities blended like the windows.
         """
         if self.masking:
             x = self.mask(x, step)
         if self.mixup > 0:
-            return self.mix(x, targets, step)
-        return x, [y for y, _ in targets]
+            return self.mix(x, y, n_classes, step)
+        return x, y
 
     def mask(self, x: torch.Tensor, step: int) -> torch.Tensor:
         """``x`` with ``time_masks`` time spans and ``freq_masks`` mel-band spans of each window set to zero."""
@@ -71,23 +67,16 @@ class Augmentation:
         keep = keep[:, None, :, None] & keep_bands[:, None, None, :]
         return x * keep.to(x.device, x.dtype)
 
-    def mix(
-        self, x: torch.Tensor, targets: Sequence[tuple[torch.Tensor, int]], step: int
-    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Each window blended with a random partner in the batch, weight ``lam ~ Beta(alpha, alpha)`` on itself.
-
-        Every target (the emotion, and the corpus in domain-adversarial training) is blended with the same weights.
-        """
+    def mix(self, x: torch.Tensor, y: torch.Tensor, n_classes: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each window blended with a random partner in the batch, weight ``lam ~ Beta(alpha, alpha)`` on itself,
+        and its target with the same weights."""
         rng = self._rng(step, _MIXUP)
         k = len(x)
         lam = torch.from_numpy(rng.beta(self.mixup, self.mixup, size=k).astype(np.float32)).view(-1, 1)
         partner = torch.from_numpy(rng.permutation(k))
         mixed_x = lam.view(-1, 1, 1, 1) * x + (1 - lam.view(-1, 1, 1, 1)) * x[partner]
-        mixed = []
-        for y, n_classes in targets:
-            one_hot = functional.one_hot(y, n_classes).float()
-            mixed.append(lam * one_hot + (1 - lam) * one_hot[partner])
-        return mixed_x, mixed
+        one_hot = functional.one_hot(y, n_classes).float()
+        return mixed_x, lam * one_hot + (1 - lam) * one_hot[partner]
 
     def _rng(self, step: int, purpose: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, step, purpose])

@@ -1,24 +1,20 @@
 """The training loop: Adam on class-balanced batches, validation at a fixed interval, two kept models.
 
 Every ``eval_every`` batches the model is scored on the validation speakers exactly as the recogniser scores
-speech (all windows of each utterance, pooled), and two bundles are kept: the best validation UA and the best
-UA x sad recall (the reference's pick for a monitor that must not miss sadness). Ties go to the later model,
-as in the reference. Metrics go to ``metrics.csv`` and TensorBoard.
-
-With ``adversary_weight`` a corpus classifier trains beside the network through a gradient reversal
-(:mod:`.adversary`); it is saved in the checkpoint, never in the bundles.
+speech (all windows of each utterance, pooled, normalised as the bundle's preprocessing says), and two bundles are
+kept: the best validation UA and the best UA x sad recall (the reference's pick for a monitor that must not miss
+sadness). Ties go to the later model, as in the reference. Metrics go to ``metrics.csv`` and TensorBoard.
 
 With ``average_from`` the weights after that batch and every later one are averaged (stochastic weight
 averaging, PyTorch's ``AveragedModel``, batch-norm statistics included, see :func:`running_mean`): a mean of
 nearby weights sits in a flatter part of the loss surface, reported to transfer better to unseen domains than
-any one of them (Cha et al., SWAD, 2021; docs/training.md has what it did here). From that batch on, validation
-scores the mean and the kept bundles hold it.
+any one of them (Cha et al., SWAD, 2021). From that batch on, validation scores the mean and the kept bundles
+hold it.
 
-A run is resumable: ``checkpoint.pt`` holds the weights (the adversary's too), the optimiser, the learning-rate
-schedule, the random state, the step and the running sums, and batches depend only on the seed and the batch
-number (see :mod:`.sampler`), so a resumed run ends with the same weights and metrics as one that never stopped.
-Ctrl-C (or SIGTERM) finishes the current batch, saves a checkpoint and stops; a hard kill loses at most the
-batches since the last validation.
+A run is resumable: ``checkpoint.pt`` holds the weights, the optimiser, the random state, the step and the running
+sums, and batches depend only on the seed and the batch number (see :mod:`.sampler`), so a resumed run ends with
+the same weights and metrics as one that never stopped. Ctrl-C (or SIGTERM) finishes the current batch, saves a
+checkpoint and stops; a hard kill loses at most the batches since the last validation.
 """
 
 from __future__ import annotations
@@ -44,27 +40,23 @@ from tqdm import tqdm
 
 from speech_emotion.bundle import ModelBundle, save_bundle
 from speech_emotion.corpora.base import LABELS, Corpus, Unreadable
-from speech_emotion.errors import SpeechEmotionError
-from speech_emotion.evaluation.metrics import Scores, score
-from speech_emotion.evaluation.protocols import CORPUS_NORMALIZED, predict_labels
-from speech_emotion.model import ACRNN
-from speech_emotion.normalization import NormStats
-from speech_emotion.recognizer import EmotionRecognizer, resolve_device
-from speech_emotion.training.adversary import CorpusAdversary, adversary_weight
-from speech_emotion.training.augment import Augmentation
-from speech_emotion.training.cache import FeatureCache
-from speech_emotion.training.config import TrainConfig
-from speech_emotion.training.dataset import (
+from speech_emotion.corpora.cache import FeatureCache
+from speech_emotion.corpora.examples import (
     Example,
-    WindowSet,
     examples_of,
     fit_normalization,
     one_emotion_corpora,
-    perturbed_examples,
-    speaker_normalization,
+    statistics_for,
 )
+from speech_emotion.errors import SpeechEmotionError
+from speech_emotion.evaluation.metrics import Scores, score
+from speech_emotion.evaluation.protocols import predict_labels
+from speech_emotion.model import ACRNN
+from speech_emotion.recognizer import EmotionRecognizer, resolve_device
+from speech_emotion.training.augment import Augmentation
+from speech_emotion.training.config import TrainConfig
+from speech_emotion.training.dataset import WindowSet
 from speech_emotion.training.sampler import BalancedSampler
-from speech_emotion.training.schedule import LearningRateSchedule
 
 log = logging.getLogger(__name__)
 
@@ -93,14 +85,10 @@ class TrainingData:
     valid: list[Example]
     unreadable: list[Unreadable]
     labels: list[str] = field(default_factory=lambda: list(LABELS))
-    trimmed: bool = False  # features of the files' speech alone (a FeatureCache with trim)
-    perturbed: list[Example] = field(default_factory=list)  # the training utterances at the other ``speeds``
-    speeds: tuple[float, ...] = ()
 
 
-def prepare_data(corpora: Sequence[Corpus], cache: FeatureCache, speeds: Sequence[float] = ()) -> TrainingData:
-    """Features of every training and validation utterance of ``corpora`` (test speakers are never read), and of
-    the training utterances played at each of ``speeds`` (speed perturbation)."""
+def prepare_data(corpora: Sequence[Corpus], cache: FeatureCache) -> TrainingData:
+    """Features of every training and validation utterance of ``corpora`` (test speakers are never read)."""
     used = [u for c in corpora for u in c.utterances if u.split in ("train", "valid")]
     features = cache.load([u.path for u in used])
     train = examples_of([u for u in used if u.split == "train"], features)
@@ -109,13 +97,7 @@ def prepare_data(corpora: Sequence[Corpus], cache: FeatureCache, speeds: Sequenc
         raise TrainingError(", ".join(c.name for c in corpora), "no readable training utterances")
     if not valid:
         raise TrainingError(", ".join(c.name for c in corpora), "no readable validation utterances")
-    perturbed = []
-    for speed in speeds:
-        copies = cache.at_speed(speed).load([e.utterance.path for e in train])
-        perturbed += perturbed_examples([e.utterance for e in train], copies, speed)
-    return TrainingData(
-        list(corpora), train, valid, features.unreadable, trimmed=cache.trim, perturbed=perturbed, speeds=tuple(speeds)
-    )
+    return TrainingData(list(corpora), train, valid, features.unreadable)
 
 
 @dataclass
@@ -149,40 +131,9 @@ class _Progress:
     best_ua_sad_step: int = 0
     loss_sum: float = 0.0
     correct: int = 0
-    corpus_correct: int = 0
     windows: int = 0
     batches: int = 0
     elapsed_s: float = 0.0
-
-
-@dataclass
-class _Learners:
-    """What each batch updates and a checkpoint keeps: the network, the corpus adversary (if any), Adam, the
-    learning-rate schedule, the running mean of the weights (if any)."""
-
-    model: ACRNN
-    adversary: CorpusAdversary | None
-    optimizer: torch.optim.Optimizer
-    schedule: LearningRateSchedule
-    average: AveragedModel | None = None
-
-    def state_dict(self) -> dict:
-        return {
-            "model": self.model.state_dict(),
-            "adversary": self.adversary.state_dict() if self.adversary is not None else {},
-            "optimizer": self.optimizer.state_dict(),
-            "schedule": self.schedule.state_dict(),
-            "average": self.average.state_dict() if self.average is not None else {},
-        }
-
-    def load_state_dict(self, payload: dict) -> None:
-        self.model.load_state_dict(payload["model"])
-        if self.adversary is not None:
-            self.adversary.load_state_dict(payload["adversary"])
-        if self.average is not None:
-            self.average.load_state_dict(payload["average"])
-        self.optimizer.load_state_dict(payload["optimizer"])
-        self.schedule.load_state_dict(payload.get("schedule", {}))  # checkpoints from before schedules: constant
 
 
 class Trainer:
@@ -197,10 +148,6 @@ class Trainer:
         initial: ModelBundle | None = None,
     ):
         """``initial``: a bundle whose weights the run starts from (fine-tuning) instead of random ones."""
-        if data.trimmed != config.trim_silence:
-            raise ValueError(f"trim_silence is {config.trim_silence}, the features were read with trim={data.trimmed}")
-        if data.speeds != config.speeds:
-            raise ValueError(f"speeds are {config.speeds}, the features were read at {data.speeds}")
         self.data = data
         self.config = config
         self.out_dir = Path(out_dir)
@@ -208,20 +155,15 @@ class Trainer:
         self.name = name or self.out_dir.name
         self.progress = progress
         self.labels = data.labels
-        self.stats = fit_normalization(data.train, data.corpora)  # stored in the bundle whatever the mode
-        hybrid = config.normalization == "hybrid"
-        self.corpus_normalized = sorted(one_emotion_corpora(e.utterance for e in data.train)) if hybrid else []
-        training = data.train + data.perturbed
-        self.windows = WindowSet(training, self._normalization(training), self.labels, config.hop)
-        if config.adversarial and len(self.windows.corpus_names) < 2:
-            raise TrainingError(
-                ", ".join(self.windows.corpus_names),
-                "domain-adversarial training (--adversary) needs at least two training corpora",
-            )
-        self.class_weights = self._class_weights()
+        self.stats = fit_normalization(data.train, data.corpora)  # stored in the bundle whatever the strategy
+        one_emotion = one_emotion_corpora(e.utterance for e in data.train) if config.normalization == "hybrid" else ()
+        self.preprocessing = config.preprocessing(tuple(sorted(one_emotion)))
+        self.windows = WindowSet(
+            data.train, statistics_for(data.train, self.preprocessing, self.stats), self.labels, config.hop
+        )
+        self.valid_stats = statistics_for(data.valid, self.preprocessing, self.stats)
         self.sampler = BalancedSampler(self.windows.classes, len(self.labels), config.batch_size, config.seed)
         self.augment = Augmentation.from_config(config)
-        self.valid_stats = self._normalization(data.valid)
         self.network = config.network(len(self.labels))
         if initial is not None and (initial.config, initial.labels) != (self.network, self.labels):
             raise TrainingError(
@@ -241,46 +183,38 @@ class Trainer:
             )
         if resume and not checkpoint.exists():
             raise TrainingError(checkpoint, "no checkpoint to resume from")
-        learners = self._learners(resume)
-        model, adversary, schedule = learners.model, learners.adversary, learners.schedule
-        progress = self._load_checkpoint(checkpoint, learners) if resume else _Progress()
-        metrics = _MetricsLog(self.out_dir / METRICS, self.labels, progress.step, adversary=adversary is not None)
+        model, optimizer, average = self._learners(resume)
+        progress = self._load_checkpoint(checkpoint, model, optimizer, average) if resume else _Progress()
+        metrics = _MetricsLog(self.out_dir / METRICS, self.labels, progress.step)
         writer = SummaryWriter(str(self.out_dir / TENSORBOARD), purge_step=progress.step + 1 if resume else None)
         interrupted = False
         bar = tqdm(total=self.config.steps, initial=progress.step, unit="batch", disable=not self.progress)
         started = time.perf_counter() - progress.elapsed_s
         with writer, bar, _stop_requests() as stop_requested:
             while progress.step < self.config.steps:
-                x, y, corpus = self.windows.batch(self.sampler.batch(progress.step))
+                x, y = self.windows.batch(self.sampler.batch(progress.step))
                 if self.augment.enabled:
-                    targets = [(y, len(self.labels)), (corpus, len(self.windows.corpus_names))]
-                    x, (y, corpus) = self.augment(x, targets, progress.step)
-                weight = self._adversary_weight(progress.step)
-                result = train_step(
-                    model, learners.optimizer, x, y, self.config.bf16, adversary, corpus, weight, self.class_weights
-                )
-                schedule.after_batch()
+                    x, y = self.augment(x, y, len(self.labels), progress.step)
+                result = train_step(model, optimizer, x, y, self.config.bf16)
                 progress.step += 1
                 if self._averaging(progress.step):
-                    learners.average.update_parameters(model)
+                    average.update_parameters(model)
                 progress.loss_sum += result.loss
                 progress.correct += result.correct
-                progress.corpus_correct += result.corpus_correct
                 progress.windows += len(y)
                 progress.batches += 1
                 progress.elapsed_s = time.perf_counter() - started
                 bar.update()
                 saved = False
                 if progress.step % self.config.eval_every == 0 or progress.step == self.config.steps:
-                    kept = learners.average.module if self._averaging(progress.step) else model
-                    self._validate(kept, progress, metrics, writer, learning_rate=schedule.rate)
-                    schedule.after_validation(metrics.last["valid_ua"])
+                    kept = average.module if self._averaging(progress.step) else model
+                    self._validate(kept, progress, metrics, writer)
                     bar.set_postfix(loss=f"{metrics.last['train_loss']:.3f}", ua=f"{metrics.last['valid_ua']:.3f}")
-                    self._save_checkpoint(checkpoint, learners, progress)
+                    self._save_checkpoint(checkpoint, model, optimizer, average, progress)
                     saved = True
                 if stop_requested() and progress.step < self.config.steps:
                     if not saved:
-                        self._save_checkpoint(checkpoint, learners, progress)
+                        self._save_checkpoint(checkpoint, model, optimizer, average, progress)
                     interrupted = True
                     break
         return TrainResult(
@@ -299,9 +233,7 @@ class Trainer:
         # building the recogniser initialises a network: keep that off the training run's random stream
         cuda = [torch.cuda.current_device()] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
-            recognizer = EmotionRecognizer(
-                self.bundle(model, "", {}), device=self.device.type, pooling=self.config.pooling
-            )
+            recognizer = EmotionRecognizer(self.bundle(model, "", {}), device=self.device.type)
         predicted = predict_labels(recognizer, self.data.valid, self.valid_stats)
         return score([e.utterance.label for e in self.data.valid], predicted, self.labels)
 
@@ -313,6 +245,7 @@ class Trainer:
             state_dict={k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
             normalization=dict(self.stats),
             model_id=f"{self.name}-{selection}" if selection else "",
+            preprocessing=self.preprocessing,
             metadata={
                 "selection": selection,
                 "trained_on": [
@@ -320,15 +253,12 @@ class Trainer:
                     for c in self.data.corpora
                 ],
                 "train_config": self.config.to_dict(),
-                **({CORPUS_NORMALIZED: self.corpus_normalized} if self.corpus_normalized else {}),
                 **({"initialised_from": self.initial.model_id} if self.initial is not None else {}),
                 **metadata,
             },
         )
 
-    def _validate(
-        self, model: ACRNN, progress: _Progress, metrics: _MetricsLog, writer: SummaryWriter, learning_rate: float
-    ) -> None:
+    def _validate(self, model: ACRNN, progress: _Progress, metrics: _MetricsLog, writer: SummaryWriter) -> None:
         scores = self.validate(model)
         sad_recall = scores.per_class[_SAD]["recall"] if _SAD in scores.per_class else 0.0
         ua_sad = scores.ua * sad_recall
@@ -341,15 +271,11 @@ class Trainer:
             "valid_macro_f1": scores.macro_f1,
             **{f"valid_recall_{label}": scores.per_class[label]["recall"] for label in self.labels},
             "valid_ua_x_sad": ua_sad,
-            "learning_rate": learning_rate,
             "elapsed_s": progress.elapsed_s,
         }
-        if self.config.adversarial:
-            row["train_corpus_accuracy"] = progress.corpus_correct / progress.windows
-            row["adversary_weight"] = self._adversary_weight(progress.step - 1)
         metrics.append(row)
         for key, value in row.items():
-            if key.startswith(("train_", "valid_", "learning_", "adversary_")):
+            if key.startswith(("train_", "valid_")):
                 writer.add_scalar(key.replace("_", "/", 1), value, progress.step)
         validation = {"step": progress.step, "valid_ua": scores.ua, "valid_sad_recall": sad_recall}
         if scores.ua >= progress.best_ua:
@@ -358,8 +284,7 @@ class Trainer:
         if ua_sad >= progress.best_ua_sad:
             progress.best_ua_sad, progress.best_ua_sad_step = ua_sad, progress.step
             save_bundle(self.bundle(model, "ua-sad", validation), self.out_dir / BEST_UA_SAD)
-        progress.loss_sum, progress.batches = 0.0, 0
-        progress.correct, progress.corpus_correct, progress.windows = 0, 0, 0
+        progress.loss_sum, progress.batches, progress.correct, progress.windows = 0.0, 0, 0, 0
 
     def _fingerprint(self) -> str:
         """What a resumed run must share with the one it continues: data and every setting but the length."""
@@ -378,42 +303,26 @@ class Trainer:
         """Whether the weights after batch ``step`` join the running mean (and the mean is what is validated)."""
         return self.config.averaging and step >= self.config.average_from
 
-    def _class_weights(self) -> torch.Tensor | None:
-        """The emotion loss's weight for each label in order, from ``class_weights`` (a label not named weighs 1)."""
-        named = self.config.class_weights
-        if named is None:
-            return None
-        unknown = sorted(set(named) - set(self.labels))
-        if unknown:
-            raise TrainingError(
-                "--class-weight", f"{', '.join(unknown)} is not among the training labels {', '.join(self.labels)}"
-            )
-        return torch.tensor([named.get(label, 1.0) for label in self.labels], device=self.device)
-
-    def _adversary_weight(self, step: int) -> float:
-        return adversary_weight(step, self.config.steps, self.config.adversary_weight)
-
-    def _learners(self, resume: bool) -> _Learners:
-        """A fresh network (or the starting bundle's, unless resuming), the adversary, Adam over both, the schedule,
-        the running mean of the weights."""
+    def _learners(self, resume: bool) -> tuple[ACRNN, torch.optim.Optimizer, AveragedModel | None]:
+        """A fresh network (or the starting bundle's, unless resuming), Adam, the running mean of the weights."""
         torch.manual_seed(self.config.seed)
         model = ACRNN(self.network).to(self.device)
         if self.initial is not None and not resume:
             model.load_state_dict(self.initial.float_weights())
-        adversary = None
-        if self.config.adversarial:
-            adversary = CorpusAdversary(self.network, len(self.windows.corpus_names)).to(self.device)
-        parameters = [*model.parameters(), *(adversary.parameters() if adversary is not None else [])]
-        optimizer = torch.optim.Adam(parameters, lr=self.config.learning_rate)
+        optimizer = torch.optim.Adam(model.parameters(), lr=self.config.learning_rate)
         average = AveragedModel(model, use_buffers=True, multi_avg_fn=running_mean) if self.config.averaging else None
-        return _Learners(model, adversary, optimizer, LearningRateSchedule(optimizer, self.config), average)
+        return model, optimizer, average
 
-    def _save_checkpoint(self, path: Path, learners: _Learners, progress: _Progress) -> None:
+    def _save_checkpoint(
+        self, path: Path, model: ACRNN, optimizer: torch.optim.Optimizer, average: AveragedModel | None, progress
+    ) -> None:
         payload = {
             "format": _CHECKPOINT_FORMAT,
             "fingerprint": self._fingerprint(),
             "progress": vars(progress).copy(),
-            **learners.state_dict(),
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "average": average.state_dict() if average is not None else {},
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else [],
         }
@@ -421,7 +330,9 @@ class Trainer:
         torch.save(payload, tmp)
         os.replace(tmp, path)
 
-    def _load_checkpoint(self, path: Path, learners: _Learners) -> _Progress:
+    def _load_checkpoint(
+        self, path: Path, model: ACRNN, optimizer: torch.optim.Optimizer, average: AveragedModel | None
+    ) -> _Progress:
         try:
             payload = torch.load(path, map_location=self.device, weights_only=True)
         except Exception as e:
@@ -429,25 +340,17 @@ class Trainer:
         if not isinstance(payload, dict) or payload.get("format") != _CHECKPOINT_FORMAT:
             raise TrainingError(path, "not a speech-emotion training checkpoint")
         if payload["fingerprint"] != self._fingerprint():
-            raise TrainingError(
-                path,
-                "was made with other corpora, files or settings (only --steps may change, and not with a cosine "
-                "--lr-schedule or --adversary)",
-            )
-        learners.load_state_dict(payload)
+            raise TrainingError(path, "was made with other corpora, files or settings (only --steps may change)")
+        model.load_state_dict(payload["model"])
+        if average is not None:
+            average.load_state_dict(payload["average"])
+        optimizer.load_state_dict(payload["optimizer"])
         torch.set_rng_state(payload["torch_rng"].cpu())
         if payload["cuda_rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state_all([s.cpu() for s in payload["cuda_rng"]])
-        progress = _Progress(**payload["progress"])
+        progress = _Progress(**{k: v for k, v in payload["progress"].items() if k in _Progress.__dataclass_fields__})
         log.info("resuming %s at batch %d of %d", self.out_dir, progress.step, self.config.steps)
         return progress
-
-    def _normalization(self, examples: Sequence[Example]) -> list[NormStats]:
-        """The statistics for each example: its corpus's neutral ones, or its speaker's own (hybrid: but in
-        the corpora of one-emotion speakers)."""
-        if not self.config.per_speaker:
-            return [self.stats[e.utterance.corpus] for e in examples]
-        return speaker_normalization(examples, {corpus: self.stats[corpus] for corpus in self.corpus_normalized})
 
     @staticmethod
     def _count(corpus: str, examples: Sequence[Example]) -> int:
@@ -456,9 +359,8 @@ class Trainer:
 
 @dataclass(frozen=True)
 class StepResult:
-    loss: float  # the emotion loss alone, comparable with and without the adversary
+    loss: float
     correct: int  # windows whose most probable class is the model's choice
-    corpus_correct: int = 0  # windows whose corpus the adversary named
 
 
 SWA_MEAN = get_swa_multi_avg_fn()  # PyTorch's own running mean, for the float tensors
@@ -480,50 +382,27 @@ def running_mean(averaged: list[torch.Tensor], current: list[torch.Tensor], n_av
 
 
 def train_step(
-    model: ACRNN,
-    optimizer: torch.optim.Optimizer,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    bf16: bool = False,
-    adversary: CorpusAdversary | None = None,
-    corpus: torch.Tensor | None = None,
-    adversary_weight: float = 0.0,
-    class_weights: torch.Tensor | None = None,
+    model: ACRNN, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, bf16: bool = False
 ) -> StepResult:
-    """One Adam step on a batch, with the corpus adversary's loss added when there is one.
-
-    ``y`` and ``corpus`` hold indices, or probabilities (mixup), where "right" means the most probable one.
-    ``class_weights`` (one per emotion, on the model's device) weigh the emotion loss as PyTorch's
-    ``cross_entropy`` does.
-    """
+    """One Adam step on a batch; ``y`` holds class indices, or probabilities (mixup), where "right" means the most
+    probable one."""
     device = next(model.parameters()).device
     x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
     model.train()
     optimizer.zero_grad(set_to_none=True)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-        embedding, _ = model.embed(x)
-        logits = model.head(embedding)
-        corpus_logits = adversary(embedding, adversary_weight) if adversary is not None else None
-    emotion_loss = functional.cross_entropy(logits.float(), y, weight=class_weights)
-    loss, corpus_correct = emotion_loss, 0
-    if corpus_logits is not None:
-        corpus = corpus.to(device, non_blocking=True)
-        loss = loss + functional.cross_entropy(corpus_logits.float(), corpus)
-        corpus_correct = _count_right(corpus_logits, corpus)
+        logits = model(x)
+    loss = functional.cross_entropy(logits.float(), y)
     loss.backward()
     optimizer.step()
-    return StepResult(float(emotion_loss.detach()), _count_right(logits, y), corpus_correct)
-
-
-def _count_right(logits: torch.Tensor, targets: torch.Tensor) -> int:
-    indices = targets.argmax(dim=1) if targets.is_floating_point() else targets
-    return int((logits.argmax(dim=1) == indices).sum())
+    indices = y.argmax(dim=1) if y.is_floating_point() else y
+    return StepResult(float(loss.detach()), int((logits.argmax(dim=1) == indices).sum()))
 
 
 class _MetricsLog:
     """``metrics.csv``, one row per validation; on resume, rows after the checkpoint are dropped."""
 
-    def __init__(self, path: Path, labels: Sequence[str], keep_until: int, adversary: bool = False):
+    def __init__(self, path: Path, labels: Sequence[str], keep_until: int):
         self.path = path
         self.fields = [
             "step",
@@ -534,8 +413,6 @@ class _MetricsLog:
             "valid_macro_f1",
             *(f"valid_recall_{label}" for label in labels),
             "valid_ua_x_sad",
-            "learning_rate",
-            *(["train_corpus_accuracy", "adversary_weight"] if adversary else []),
             "elapsed_s",
         ]
         rows = []

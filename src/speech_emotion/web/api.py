@@ -18,10 +18,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import AwareDatetime
 
-from speech_emotion.monitor.store import Store
 from speech_emotion.reports import palette
 from speech_emotion.reports.summary import summarize_day
 from speech_emotion.reports.timezones import TimeZoneError, resolve_zone, zone_name
+from speech_emotion.store import Store
 from speech_emotion.web import live
 from speech_emotion.web.archive import list_reports
 from speech_emotion.web.schemas import Emotion, Event, Hour, HourlySummary, Info, Report, Source, Utterance

@@ -11,8 +11,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from speech_emotion.monitor.store import Store
 from speech_emotion.reports.timezones import resolve_zone
+from speech_emotion.store import Store
 from speech_emotion.web import api, pages
 from speech_emotion.web.security import TokenGuard, check_token
 

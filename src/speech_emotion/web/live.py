@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import ServerSentEvent
 from sqlalchemy import func, select
 
-from speech_emotion.monitor.store import EventRow, Store, UtteranceRow
+from speech_emotion.store import EventRow, Store, UtteranceRow
 from speech_emotion.web.schemas import Event, Utterance
 
 BATCH = 500

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from speech_emotion.monitor.store import EventRow, UtteranceRow
+from speech_emotion.store import EventRow, UtteranceRow
 
 
 class Emotion(BaseModel):

@@ -1,22 +1,5 @@
-"""Where the monitor's audio comes from: a NAO robot, this machine's microphone, or recordings.
+"""Where the monitor's audio comes from: a NAO robot (``nao``), this machine's microphone (``microphone``), or
+recordings (``file``). Each module is imported on its own, so a monitor of files never loads qi or PortAudio.
 
 See :mod:`speech_emotion.monitor.sources.base` for the contract every source keeps.
 """
-
-from speech_emotion.monitor.sources.base import AudioChunk, EventKind, Source, SourceError, SourceEvent
-from speech_emotion.monitor.sources.file import FileSource
-from speech_emotion.monitor.sources.microphone import MicrophoneSource
-from speech_emotion.monitor.sources.nao import NaoSource
-from speech_emotion.robot.client import RobotClient
-
-__all__ = [
-    "AudioChunk",
-    "EventKind",
-    "FileSource",
-    "MicrophoneSource",
-    "NaoSource",
-    "RobotClient",
-    "Source",
-    "SourceError",
-    "SourceEvent",
-]

@@ -33,7 +33,6 @@ from speech_emotion.errors import SpeechEmotionError
 
 log = logging.getLogger(__name__)
 
-CHUNK_SAMPLES = 2730  # 170 ms at 16 kHz: one NAO microphone buffer (8192 samples at 48 kHz, decimated by 3)
 DEFAULT_QUEUE_CHUNKS = 1024  # about 3 min of audio waiting for a slow consumer before any is refused
 
 

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import soundfile as sf
 
-from speech_emotion.audio import DEFAULT_MAX_SECONDS, SAMPLE_RATE, load_audio
+from speech_emotion.audio import CHUNK_SAMPLES, DEFAULT_MAX_SECONDS, SAMPLE_RATE, load_audio
 from speech_emotion.errors import AudioError
 from speech_emotion.monitor.sources.base import (
-    CHUNK_SAMPLES,
     AudioChunk,
     EventKind,
     Source,

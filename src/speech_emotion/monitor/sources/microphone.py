@@ -13,9 +13,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from speech_emotion.audio import SAMPLE_RATE
+from speech_emotion.audio import CHUNK_SAMPLES, SAMPLE_RATE
 from speech_emotion.monitor.sources.base import (
-    CHUNK_SAMPLES,
     DEFAULT_QUEUE_CHUNKS,
     AudioChunk,
     EventKind,

@@ -1,9 +1,9 @@
 """Features extracted once and kept on disk, keyed by the file's content and the feature settings.
 
 A cache entry is ``<root>/<settings key>/<ab>/<sha256 of the file>.npy``: renaming or moving a corpus keeps
-its cache, editing a file or changing the feature definition (see :data:`FEATURE_SETTINGS`; trimming the
-files to their speech, :mod:`speech_emotion.trimming`, and playing them faster or slower,
-:mod:`.speed`, are part of it) misses it. Files
+its cache, editing a file or changing the feature definition (see
+:data:`~speech_emotion.features.FEATURE_SETTINGS`; trimming the files to their speech,
+:mod:`speech_emotion.trimming`, is part of it) misses it. Files
 not yet cached are decoded and featurised in worker processes (one thread each) with a progress bar; a file
 that cannot be read is reported with its path and reason, skipped, and counted, so one bad file never stops
 a run. Entries are written atomically, so an interrupted run leaves no half-written feature file behind.
@@ -26,26 +26,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from speech_emotion import features, trimming
-from speech_emotion.audio import SAMPLE_RATE, load_audio
+from speech_emotion import trimming
+from speech_emotion.audio import load_audio
 from speech_emotion.corpora.base import Unreadable
 from speech_emotion.errors import AudioError
-from speech_emotion.training.speed import change_speed
+from speech_emotion.features import FEATURE_SETTINGS
+from speech_emotion.preprocessing import Preprocessing
 
 log = logging.getLogger(__name__)
 
-# Everything the features depend on; bump "version" when audio loading or the feature code changes meaning.
-FEATURE_SETTINGS = {
-    "version": 1,
-    "sample_rate": SAMPLE_RATE,
-    "n_mels": features.N_MELS,
-    "channels": features.N_CHANNELS,
-    "frame_length": features.FRAME_LENGTH,
-    "frame_step": features.FRAME_STEP,
-    "n_fft": features.N_FFT,
-    "pre_emphasis": features.PRE_EMPHASIS,
-    "delta_width": features.DELTA_WIDTH,
-}
 POOL_MIN_FILES = 32  # a worker process takes about a second to start (it imports torch); fewer files go inline
 _HASH_BLOCK = 1 << 20
 
@@ -55,10 +44,8 @@ def default_cache_dir() -> Path:
     return Path(base) / "speech-emotion" / "features"
 
 
-def settings_key(trim: bool = False, speed: float = 1.0) -> str:
+def settings_key(trim: bool = False) -> str:
     settings = {**FEATURE_SETTINGS, "trim": trimming.TRIM_SETTINGS} if trim else dict(FEATURE_SETTINGS)
-    if speed != 1.0:
-        settings["speed"] = speed
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -72,8 +59,8 @@ class FeatureSet:
 
 
 class FeatureCache:
-    """Features of files; of their speech alone (cut as the monitor cuts it) with ``trim``; of the files played
-    ``speed`` times as fast (training's speed perturbation) with ``speed``."""
+    """Features of files; of their speech alone (cut as the monitor cuts it) with ``trim``, for the bundles whose
+    :class:`~speech_emotion.preprocessing.Preprocessing` says so."""
 
     def __init__(
         self,
@@ -81,18 +68,11 @@ class FeatureCache:
         workers: int | None = None,
         progress: bool = True,
         trim: bool = False,
-        speed: float = 1.0,
     ):
         self.trim = trim
-        self.speed = speed
-        self.base = Path(root or default_cache_dir())
-        self.root = self.base / settings_key(trim, speed)
+        self.root = Path(root or default_cache_dir()) / settings_key(trim)
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.progress = progress
-
-    def at_speed(self, speed: float) -> FeatureCache:
-        """The same cache for the files played ``speed`` times as fast."""
-        return FeatureCache(self.base, self.workers, self.progress, self.trim, speed)
 
     def entry(self, digest: str) -> Path:
         return self.root / digest[:2] / f"{digest}.npy"
@@ -116,7 +96,7 @@ class FeatureCache:
                     result.features[path] = np.load(entry)
                     continue
                 except (OSError, ValueError, EOFError):  # a damaged cache entry: extract the file again
-                    reason = extract_to(str(path), str(entry), self.trim, self.speed)
+                    reason = extract_to(str(path), str(entry), self.trim)
                     if reason is None:
                         result.features[path] = np.load(entry)
                         continue
@@ -129,7 +109,7 @@ class FeatureCache:
 
     def _extract(self, missing: dict[Path, Path]):
         """Extract ``{entry: path}``; yields ``(entry, reason)`` for each file that could not be read."""
-        jobs = [(str(path), str(entry), self.trim, self.speed) for entry, path in missing.items()]
+        jobs = [(str(path), str(entry), self.trim) for entry, path in missing.items()]
         bar = tqdm(total=len(jobs), desc="extracting features", unit="file", disable=not self.progress or not jobs)
         with bar:
             if self.workers == 1 or len(jobs) < POOL_MIN_FILES:
@@ -172,12 +152,11 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def extract_to(path: str, entry: str, trim: bool = False, speed: float = 1.0) -> str | None:
-    """Decode ``path`` (cut to its speech with ``trim``, played ``speed`` times as fast), write its features to
-    ``entry`` atomically; the reason if it cannot be read."""
+def extract_to(path: str, entry: str, trim: bool = False) -> str | None:
+    """Decode ``path`` (cut to its speech with ``trim``), write its features to ``entry`` atomically; the reason
+    if it cannot be read."""
     try:
-        audio = load_audio(path)
-        feats = features.log_mel_3d(change_speed(trimming.trim_to_speech(audio) if trim else audio, speed))
+        feats = Preprocessing(trim=trim).file_features([load_audio(path)])[0]
     except AudioError as e:
         return e.reason
     target = Path(entry)

@@ -26,14 +26,14 @@ from collections import defaultdict
 from speech_emotion.cli import run_reporting_errors
 from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_arguments
 from speech_emotion.corpora import read_corpora
+from speech_emotion.corpora.cache import FeatureCache
+from speech_emotion.corpora.examples import Example, examples_of, one_emotion_corpora
 from speech_emotion.evaluation.metrics import score
 from speech_emotion.evaluation.protocols import predict_labels
 from speech_emotion.features import FRAMES_PER_SECOND
 from speech_emotion.monitor.adaptation import AdaptationConfig, SpeakerNormalizer
 from speech_emotion.normalization import fit_stats
 from speech_emotion.recognizer import EmotionRecognizer
-from speech_emotion.training.cache import FeatureCache
-from speech_emotion.training.dataset import Example, examples_of, one_emotion_corpora
 
 POOLED = "the model's pooled statistics"
 

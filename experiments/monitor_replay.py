@@ -30,13 +30,13 @@ from speech_emotion.cli import run_reporting_errors
 from speech_emotion.cli.corpus_options import add_corpus_arguments
 from speech_emotion.corpora import read_corpora
 from speech_emotion.corpora.base import Utterance as LabelledFile
+from speech_emotion.corpora.examples import one_emotion_corpora
 from speech_emotion.evaluation.metrics import score
 from speech_emotion.monitor.pipeline import Monitor
 from speech_emotion.monitor.sources.file import FileSource
-from speech_emotion.monitor.store import NewUtterance, Store
-from speech_emotion.monitor.vad import VadConfig
 from speech_emotion.recognizer import EmotionRecognizer
-from speech_emotion.training.dataset import one_emotion_corpora
+from speech_emotion.store import NewUtterance, Store
+from speech_emotion.vad import VadConfig
 
 T0 = 1_700_000_000.0  # capture time of each stream's first sample
 ROOM_RMS = 10 ** (-60 / 20)  # the pauses between files: white noise at -60 dBFS, a quiet room

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from speech_emotion.corpora.base import UNKNOWN_LANGUAGE, Corpus, CorpusError
+from speech_emotion.corpora.cache import FeatureCache
 from speech_emotion.evaluation.evaluate import evaluate
 from speech_emotion.recognizer import EmotionRecognizer
-from speech_emotion.training.cache import FeatureCache
 from speech_emotion.training.config import TrainConfig
 from speech_emotion.training.trainer import BEST_UA, BEST_UA_SAD, CHECKPOINT, Trainer, TrainResult, prepare_data
 
@@ -66,7 +66,7 @@ def leave_one_corpus_out(
     for held_out in corpora:
         training = [c for c in corpora if c is not held_out]
         fold_dir = out_dir / f"without-{held_out.name}"
-        trainer = Trainer(prepare_data(training, cache, config.speeds), config, fold_dir, device, progress=progress)
+        trainer = Trainer(prepare_data(training, cache), config, fold_dir, device, progress=progress)
         resumed = resume and (fold_dir / CHECKPOINT).exists()
         run = trainer.run(resume=resumed)
         if run.interrupted:
@@ -113,7 +113,7 @@ def score_fold(
 
 def default_normalization(config: TrainConfig) -> str:
     """The held-out corpus's statistics that match training: its speakers' own, or its neutral speech."""
-    return "speaker" if config.per_speaker else "target-neutral"
+    return "speaker" if config.preprocessing().per_speaker else "target-neutral"
 
 
 def recorded_folds(out_dir: Path, normalization: str) -> dict[str, FoldResult]:
