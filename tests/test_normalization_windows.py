@@ -50,18 +50,19 @@ def test_apply_and_round_trip():
 
 
 def test_bad_stats_shape_is_refused():
-    with pytest.raises(ValueError, match="40x3"):
-        NormStats.from_dict({"mean": [0.0], "std": [1.0], "frames": 3})
+    with pytest.raises(ValueError, match="a mean and a deviation of one shape"):
+        NormStats.from_dict({"mean": [0.0], "std": [1.0, 2.0], "frames": 3})
 
 
-def test_accumulators_merge_like_one():
-    a, b, both = StatsAccumulator(), StatsAccumulator(), StatsAccumulator()
-    a.add(feats(30, 1))
-    b.add(feats(40, 2))
-    both.add(feats(30, 1))
-    both.add(feats(40, 2))
-    a.merge(b)
-    np.testing.assert_allclose(a.stats().std, both.stats().std, rtol=1e-6)
+def test_an_accumulator_takes_the_shape_of_its_frames():
+    """Log-mel frames (40 x 3) and eGeMAPS rows (88 values an utterance) alike; added piecewise as at once."""
+    for first, second in ((feats(30, 1), feats(40, 2)), (np.ones((1, 88)), np.full((3, 88), 2.0))):
+        pieces, whole = StatsAccumulator(), StatsAccumulator()
+        pieces.add(first)
+        pieces.add(second)
+        whole.add(np.concatenate([first, second]))
+        assert pieces.stats().mean.shape == first.shape[1:] and pieces.stats().frames == len(first) + len(second)
+        np.testing.assert_allclose(pieces.stats().std, whole.stats().std, rtol=1e-6)
 
 
 def test_padding_is_inserted_after_normalisation():

@@ -148,7 +148,5 @@ def test_a_bundle_made_for_other_features_is_refused_in_one_line(tiny_bundle, tm
     payload = torch.load(tiny_bundle, weights_only=True)
     payload["preprocessing"]["features"]["n_mels"] = 64
     torch.save(payload, tmp_path / "other.pt")
-    with pytest.raises(
-        BundleError, match=r"incomplete model bundle .*features .* are not the ones this version computes"
-    ):
+    with pytest.raises(BundleError, match=r"incomplete model bundle .*features .* are not ones this version computes"):
         load_bundle(tmp_path / "other.pt")

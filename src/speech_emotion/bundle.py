@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from speech_emotion.errors import BundleError
-from speech_emotion.model import ACRNN, ACRNNConfig
+from speech_emotion.model import NetworkConfig, build_network, network_from_dict, network_to_dict
 from speech_emotion.normalization import NormStats
 from speech_emotion.preprocessing import Preprocessing
 
@@ -32,7 +32,7 @@ DEFAULT_MODEL = "combined4-ua-sad"
 
 @dataclass
 class ModelBundle:
-    config: ACRNNConfig
+    config: NetworkConfig
     labels: list[str]
     state_dict: dict[str, torch.Tensor]
     normalization: dict[str, NormStats]
@@ -40,9 +40,9 @@ class ModelBundle:
     metadata: dict = field(default_factory=dict)
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
 
-    def build_model(self) -> ACRNN:
+    def build_model(self) -> torch.nn.Module:
         """The network with the bundle's weights, in eval mode, float32."""
-        model = ACRNN(self.config)
+        model = build_network(self.config)
         model.load_state_dict(self.float_weights())
         return model.eval()
 
@@ -66,7 +66,7 @@ def save_bundle(bundle: ModelBundle, path: str | os.PathLike, half: bool = False
     payload = {
         "format": FORMAT,
         "version": VERSION,
-        "config": bundle.config.to_dict(),
+        "config": network_to_dict(bundle.config),
         "labels": list(bundle.labels),
         "state_dict": weights,
         "normalization": {name: s.to_dict() for name, s in bundle.normalization.items()},
@@ -101,7 +101,7 @@ def load_bundle(name_or_path: str | os.PathLike) -> ModelBundle:
         metadata = payload.get("metadata", {})
         saved = payload.get("preprocessing")  # bundles from before the record: derived from their training settings
         return ModelBundle(
-            config=ACRNNConfig.from_dict(payload["config"]),
+            config=network_from_dict(payload["config"]),
             labels=list(payload["labels"]),
             state_dict=payload["state_dict"],
             normalization={k: NormStats.from_dict(v) for k, v in payload["normalization"].items()},

@@ -30,7 +30,7 @@ FRAMES_PER_SECOND = SAMPLE_RATE / FRAME_STEP
 # Everything the features depend on (feature caches are keyed on it, bundles record it); bump "version" when
 # audio loading or the feature code changes meaning.
 FEATURE_SETTINGS = {
-    "version": 1,
+    "version": 1,  # log-mel settings carry no "kind" key: bundles and caches made before eGeMAPS hold them as is
     "sample_rate": SAMPLE_RATE,
     "n_mels": N_MELS,
     "channels": N_CHANNELS,

@@ -8,6 +8,7 @@ delta-delta; the axes after them are time and mel band.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass
 
 import torch
@@ -149,3 +150,78 @@ def flops_per_window(config: ACRNNConfig) -> int:
     flops += 2 * 2 * t * 4 * c.lstm_units * (c.linear_units + c.lstm_units)
     flops += 2 * t * 2 * c.lstm_units * c.attention_units + 2 * 2 * c.lstm_units * c.fc_units
     return flops
+
+
+@dataclass(frozen=True)
+class SVMConfig:
+    """An RBF support vector machine over one row of utterance features, fitted by scikit-learn's ``SVC``
+    (training/functionals.py) and run here as a network, so that its bundle holds plain tensors."""
+
+    n_classes: int = 4
+    n_features: int = 88
+    n_support: tuple[int, ...] = (1, 1, 1, 1)  # support vectors of each class, in class order
+    gamma: float = 1 / 88
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SVMConfig:
+        return cls(**{**data, "n_support": tuple(data["n_support"])})
+
+
+class SVMClassifier(nn.Module):
+    """scikit-learn's ``SVC.decision_function`` with ``decision_function_shape="ovr"``: each pair of classes'
+    RBF decision, turned into one score per class (votes, plus the pair confidences squashed below one vote),
+    whose largest is the SVM's label. These scores are the model's logits."""
+
+    def __init__(self, config: SVMConfig):
+        super().__init__()
+        self.config = config
+        n_sv, k = sum(config.n_support), config.n_classes
+        self.register_buffer("support_vectors", torch.zeros(n_sv, config.n_features))
+        self.register_buffer("dual_coef", torch.zeros(k - 1, n_sv))
+        self.register_buffer("intercept", torch.zeros(k * (k - 1) // 2))
+        bounds = [0, *itertools.accumulate(config.n_support)]
+        self.ranges = [(bounds[i], bounds[i + 1]) for i in range(k)]
+        self.pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores ``(batch, classes)`` of normalised rows ``(batch, features)``."""
+        kernel = torch.exp(-self.config.gamma * torch.cdist(x.double(), self.support_vectors.double()).square())
+        votes = torch.zeros(len(x), self.config.n_classes, dtype=torch.float64, device=x.device)
+        confidence = torch.zeros_like(votes)
+        for p, (i, j) in enumerate(self.pairs):
+            (a, b), (c, d) = self.ranges[i], self.ranges[j]
+            decision = (
+                kernel[:, a:b] @ self.dual_coef[j - 1, a:b].double()
+                + kernel[:, c:d] @ self.dual_coef[i, c:d].double()
+                + self.intercept[p].double()
+            )
+            votes[:, i] += decision > 0
+            votes[:, j] += decision <= 0
+            confidence[:, i] += decision
+            confidence[:, j] -= decision
+        return (votes + confidence / (3 * (confidence.abs() + 1))).float()
+
+
+NetworkConfig = ACRNNConfig | SVMConfig
+_KINDS = {"acrnn": (ACRNNConfig, ACRNN), "svm": (SVMConfig, SVMClassifier)}
+
+
+def build_network(config: NetworkConfig) -> nn.Module:
+    return next(network for kind, network in _KINDS.values() if isinstance(config, kind))(config)
+
+
+def network_to_dict(config: NetworkConfig) -> dict:
+    kind = next(name for name, (cls, _) in _KINDS.items() if isinstance(config, cls))
+    return {"kind": kind, **config.to_dict()}
+
+
+def network_from_dict(data: dict) -> NetworkConfig:
+    """A network configuration from :func:`network_to_dict`; one without a kind is an ACRNN's (older bundles)."""
+    fields = dict(data)
+    kind = fields.pop("kind", "acrnn")
+    if kind not in _KINDS:
+        raise ValueError(f"unknown network kind {kind!r}")
+    return _KINDS[kind][0].from_dict(fields)

@@ -5,6 +5,7 @@ other in level, channel and timbre. Subtracting the mean and dividing by the sta
 corpus's (or speaker's) *neutral* frames removes the second while keeping the first, which is what lets one
 model serve many corpora and languages. Statistics are per mel band and channel, over real frames only:
 windows are padded *after* normalisation (see :mod:`speech_emotion.windows`), so padding never enters them.
+For eGeMAPS functionals (:mod:`speech_emotion.egemaps`) a "frame" is an utterance's row of 88 values.
 """
 
 from __future__ import annotations
@@ -14,21 +15,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from speech_emotion.features import N_CHANNELS, N_MELS
-
 STD_EPSILON = 1e-5  # added to the standard deviation, as in the reference
 
 
 @dataclass(frozen=True)
 class NormStats:
-    """Mean and standard deviation ``(40, 3)`` of a set of frames, and how many frames they came from."""
+    """Mean and standard deviation of a set of frames (``(40, 3)`` for log-mel, ``(88,)`` for functionals), and
+    how many frames they came from."""
 
     mean: np.ndarray
     std: np.ndarray
     frames: int
 
     def apply(self, features: np.ndarray) -> np.ndarray:
-        """Normalise ``(..., 40, 3)`` features; returns float32."""
+        """Normalise ``(frames, ...)`` features; returns float32."""
         return ((features - self.mean) / (self.std + STD_EPSILON)).astype(np.float32)
 
     def to_dict(self) -> dict:
@@ -38,30 +38,25 @@ class NormStats:
     def from_dict(cls, data: dict) -> NormStats:
         mean = np.asarray(data["mean"], dtype=np.float32)
         std = np.asarray(data["std"], dtype=np.float32)
-        if mean.shape != (N_MELS, N_CHANNELS) or std.shape != (N_MELS, N_CHANNELS):
-            raise ValueError(f"normalisation statistics must be {N_MELS}x{N_CHANNELS}, got {mean.shape}")
+        if mean.ndim == 0 or mean.shape != std.shape:
+            raise ValueError(f"normalisation statistics need a mean and a deviation of one shape, got {mean.shape}")
         return cls(mean=mean, std=std, frames=int(data["frames"]))
 
 
 class StatsAccumulator:
     """Running sums of frames, in float64, so statistics can be built from a stream and merged."""
 
-    def __init__(self, total: np.ndarray | None = None, total_sq: np.ndarray | None = None, frames: int = 0):
-        self.total = np.zeros((N_MELS, N_CHANNELS)) if total is None else np.asarray(total, dtype=np.float64)
-        self.total_sq = np.zeros((N_MELS, N_CHANNELS)) if total_sq is None else np.asarray(total_sq, np.float64)
-        self.frames = int(frames)
+    def __init__(self):
+        self.total: np.ndarray | float = 0.0  # takes the frames' shape with the first ones added
+        self.total_sq: np.ndarray | float = 0.0
+        self.frames = 0
 
     def add(self, features: np.ndarray) -> None:
-        """Add the frames of one ``(frames, 40, 3)`` utterance."""
+        """Add the frames of one ``(frames, ...)`` utterance."""
         x = np.asarray(features, dtype=np.float64)
-        self.total += x.sum(axis=0)
-        self.total_sq += np.square(x).sum(axis=0)
+        self.total = self.total + x.sum(axis=0)
+        self.total_sq = self.total_sq + np.square(x).sum(axis=0)
         self.frames += len(x)
-
-    def merge(self, other: StatsAccumulator) -> None:
-        self.total += other.total
-        self.total_sq += other.total_sq
-        self.frames += other.frames
 
     def stats(self) -> NormStats:
         if self.frames < 2:

@@ -5,7 +5,8 @@ Every path that feeds a model (``predict``, ``evaluate``, training's validation,
 instead of deciding for itself, so each feeds the model as it was trained. The statistics strategies:
 
 ``corpus``: each corpus's neutral speech (the reference's way); speech from anywhere else gets the bundle's
-pooled ``default`` statistics. ``speaker``: each speaker's own speech, all of it (no labels needed; what a monitor
+pooled ``default`` statistics. ``global``: every utterance the pooled ``default`` statistics, as a lone file
+gets them. ``speaker``: each speaker's own speech, all of it (no labels needed; what a monitor
 can learn of a person). ``hybrid``: as ``speaker``, but the corpora in ``corpus_statistics``, whose speakers each
 speak one emotion (URDU), keep their corpus's neutral statistics, since a speaker's own would erase the emotion.
 """
@@ -17,11 +18,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from speech_emotion.features import FEATURE_SETTINGS, log_mel_3d_batch
+from speech_emotion.egemaps import EGEMAPS_SETTINGS, egemaps_functionals
+from speech_emotion.features import FEATURE_SETTINGS, FRAMES_PER_SECOND, log_mel_3d_batch
 from speech_emotion.windows import INFERENCE_HOP, POOLINGS
 
-STATISTICS = ("corpus", "speaker", "hybrid")
+STATISTICS = ("corpus", "speaker", "hybrid", "global")
 PER_SPEAKER = ("speaker", "hybrid")  # the strategies that z-score speakers with their own statistics
+FEATURE_KINDS = {"logmel": FEATURE_SETTINGS, "egemaps": EGEMAPS_SETTINGS}
+UTTERANCE_SECONDS = 3.0  # what one row of functionals stands for when statistics are weighed in seconds
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,28 @@ class Preprocessing:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, not {self.pooling!r}")
         if self.hop < 1:
             raise ValueError(f"hop must be a positive number of frames, not {self.hop}")
-        if self.features != FEATURE_SETTINGS:
-            raise ValueError(f"features {self.features} are not the ones this version computes ({FEATURE_SETTINGS})")
+        if self.features not in FEATURE_KINDS.values():
+            raise ValueError(f"features {self.features} are not ones this version computes")
         object.__setattr__(self, "corpus_statistics", tuple(self.corpus_statistics))
+
+    @classmethod
+    def of_kind(cls, kind: str, **settings) -> Preprocessing:
+        """The record for ``logmel`` (the ACRNN's windows) or ``egemaps`` (one row of functionals) features."""
+        return cls(features=dict(FEATURE_KINDS[kind]), **settings)
+
+    @property
+    def feature_kind(self) -> str:
+        return next(kind for kind, settings in FEATURE_KINDS.items() if settings == self.features)
+
+    @property
+    def windowed(self) -> bool:
+        """Whether the model reads 3 s windows of frames (log-mel), not one row per utterance (functionals)."""
+        return self.feature_kind == "logmel"
+
+    @property
+    def rows_per_second(self) -> float:
+        """Feature rows per second of speech: frames for log-mel, one row an utterance for functionals."""
+        return FRAMES_PER_SECOND if self.windowed else 1 / UTTERANCE_SECONDS
 
     @property
     def per_speaker(self) -> bool:
@@ -56,7 +79,9 @@ class Preprocessing:
             from speech_emotion.trimming import trim_to_speech  # loads the VAD only for the models that need it
 
             recordings = [trim_to_speech(audio) for audio in recordings]
-        return log_mel_3d_batch(recordings)
+        if self.windowed:
+            return log_mel_3d_batch(recordings)
+        return [egemaps_functionals(audio) for audio in recordings]
 
     def to_dict(self) -> dict:
         return {**asdict(self), "corpus_statistics": list(self.corpus_statistics)}

@@ -106,7 +106,10 @@ class EmotionRecognizer:
     ) -> list[tuple[torch.Tensor, list[WindowSpan]]]:
         """Each utterance's window logits as the network gives them (before the bundle's offsets), with the spans."""
         stats = stats or self.stats
-        cut = [cut_windows(stats.apply(f), self.hop) for f in features]
+        if self.preprocessing.windowed:
+            cut = [cut_windows(stats.apply(f), self.hop) for f in features]
+        else:  # a row of functionals is the utterance as a whole: one "window", with no span in time
+            cut = [(stats.apply(f), []) for f in features]
         if not cut:
             return []
         logits = self.window_logits(np.concatenate([windows for windows, _ in cut]))
@@ -115,9 +118,11 @@ class EmotionRecognizer:
 
     @torch.inference_mode()
     def window_logits(self, windows: np.ndarray) -> torch.Tensor:
-        """Logits ``(k, classes)`` of normalised, padded windows ``(k, frames, 40, 3)``, in batches."""
+        """Logits ``(k, classes)`` of normalised, padded windows ``(k, frames, 40, 3)`` (or rows of functionals
+        ``(k, 88)``), in batches."""
+        as_input = to_model_input if self.preprocessing.windowed else torch.from_numpy
         out = [
-            self.model(to_model_input(windows[i : i + MAX_WINDOWS_PER_BATCH]).to(self.device)).float().cpu()
+            self.model(as_input(windows[i : i + MAX_WINDOWS_PER_BATCH]).to(self.device)).float().cpu()
             for i in range(0, len(windows), MAX_WINDOWS_PER_BATCH)
         ]
         return torch.cat(out)
@@ -128,7 +133,10 @@ class EmotionRecognizer:
         return Prediction(
             label=self.labels[int(probs.argmax())],
             probabilities=self._named(probs),
-            windows=[WindowScore(s.start_s, s.end_s, self._named(p)) for s, p in zip(spans, window_probs, strict=True)],
+            windows=[
+                WindowScore(s.start_s, s.end_s, self._named(p))
+                for s, p in zip(spans, window_probs[: len(spans)], strict=True)
+            ],
         )
 
     def _named(self, probs: torch.Tensor) -> dict[str, float]:

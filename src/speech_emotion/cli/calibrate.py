@@ -30,13 +30,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    preprocessing = load_bundle(args.model).preprocessing
+    bundle = load_bundle(args.model)
+    preprocessing, rows = bundle.preprocessing, bundle.preprocessing.rows_per_second
     store = open_store(args.db)
     try:
         if args.reset:
-            normalizer = SpeakerNormalizer(config.adaptation)
+            normalizer = SpeakerNormalizer(config.adaptation, rows)
         else:
-            normalizer = load_normalizer(store, args.source, config.adaptation)
+            normalizer = load_normalizer(store, args.source, config.adaptation, bundle.stats(), rows)
         before, failed, utterances = normalizer.speech_seconds, 0, 0
         for path in args.files:
             try:

@@ -49,7 +49,7 @@ def scoring_setup(args: argparse.Namespace) -> tuple[EmotionRecognizer, list[Cor
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
     corpora = read_corpora(args.corpora, args.excited_as_happy)
     normalization = args.normalization or default_normalization(recognizer.bundle)
-    cache = FeatureCache(args.cache, args.workers, trim=recognizer.preprocessing.trim)
+    cache = FeatureCache.for_model(recognizer.preprocessing, args.cache, args.workers)
     return recognizer, corpora, cache, normalization
 
 

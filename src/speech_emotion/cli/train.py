@@ -13,6 +13,13 @@ from speech_emotion.corpora.cache import FeatureCache
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_corpus_arguments(p)
+    p.add_argument(
+        "--kind",
+        default="acrnn",
+        choices=["acrnn", "egemaps"],
+        help="acrnn: the network on log-mel windows (default); egemaps: the peer, an RBF SVM on each utterance's "
+        "eGeMAPS functionals (seconds to train; of the options below it takes --train-normalization, default global)",
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="run folder: bundles, checkpoint, metrics")
     p.add_argument("--name", default=None, help="model id prefix of the bundles (default: the --out folder's name)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
@@ -32,16 +39,22 @@ def run(args: argparse.Namespace) -> int:
     config = training_config(args)
     initial = load_bundle(args.init_from) if args.init_from else None
     corpora = read_corpora(args.corpora, args.excited_as_happy)
-    cache = FeatureCache(args.cache, args.workers)
-    data = prepare_data(corpora, cache)
-    trainer = Trainer(data, config, args.out, device=args.device, name=args.name, initial=initial)
-    result = trainer.run(resume=args.resume)
+    data = prepare_data(
+        corpora, FeatureCache(args.cache, args.workers, kind="logmel" if args.kind == "acrnn" else args.kind)
+    )
+    if args.kind == "egemaps":
+        from speech_emotion.training.functionals import train_functionals
+
+        result = train_functionals(data, args.train_normalization or "global", args.out, args.name)
+    else:
+        result = Trainer(data, config, args.out, device=args.device, name=args.name, initial=initial).run(args.resume)
     if data.unreadable:
         print(f"{len(data.unreadable)} unreadable files skipped")
     if result.interrupted:
         print(f"stopped at batch {result.step} of {result.steps}; continue with the same command and --resume")
         return 130
-    print(f"best validation UA {result.best_ua:.3f} (batch {result.best_ua_step}): {result.best_ua_path}")
-    ua_sad, step = result.best_ua_sad, result.best_ua_sad_step
-    print(f"best validation UA x sad recall {ua_sad:.3f} (batch {step}): {result.best_ua_sad_path}")
+    step = "batch" if args.kind == "acrnn" else "setting"
+    print(f"best validation UA {result.best_ua:.3f} ({step} {result.best_ua_step}): {result.best_ua_path}")
+    ua_sad, at = result.best_ua_sad, result.best_ua_sad_step
+    print(f"best validation UA x sad recall {ua_sad:.3f} ({step} {at}): {result.best_ua_sad_path}")
     return 0

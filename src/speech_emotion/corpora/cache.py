@@ -30,8 +30,7 @@ from speech_emotion import trimming
 from speech_emotion.audio import load_audio
 from speech_emotion.corpora.base import Unreadable
 from speech_emotion.errors import AudioError
-from speech_emotion.features import FEATURE_SETTINGS
-from speech_emotion.preprocessing import Preprocessing
+from speech_emotion.preprocessing import FEATURE_KINDS, Preprocessing
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +43,8 @@ def default_cache_dir() -> Path:
     return Path(base) / "speech-emotion" / "features"
 
 
-def settings_key(trim: bool = False) -> str:
-    settings = {**FEATURE_SETTINGS, "trim": trimming.TRIM_SETTINGS} if trim else dict(FEATURE_SETTINGS)
+def settings_key(trim: bool = False, kind: str = "logmel") -> str:
+    settings = {**FEATURE_KINDS[kind], "trim": trimming.TRIM_SETTINGS} if trim else dict(FEATURE_KINDS[kind])
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -59,8 +58,9 @@ class FeatureSet:
 
 
 class FeatureCache:
-    """Features of files; of their speech alone (cut as the monitor cuts it) with ``trim``, for the bundles whose
-    :class:`~speech_emotion.preprocessing.Preprocessing` says so."""
+    """Features of files: log-mel frames, or eGeMAPS functionals with ``kind="egemaps"``; of their speech alone
+    (cut as the monitor cuts it) with ``trim``, for the bundles whose
+    :class:`~speech_emotion.preprocessing.Preprocessing` says so (:meth:`for_model`)."""
 
     def __init__(
         self,
@@ -68,11 +68,20 @@ class FeatureCache:
         workers: int | None = None,
         progress: bool = True,
         trim: bool = False,
+        kind: str = "logmel",
     ):
         self.trim = trim
-        self.root = Path(root or default_cache_dir()) / settings_key(trim)
+        self.kind = kind
+        self.root = Path(root or default_cache_dir()) / settings_key(trim, kind)
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.progress = progress
+
+    @classmethod
+    def for_model(
+        cls, preprocessing: Preprocessing, root: str | os.PathLike | None = None, workers: int | None = None
+    ) -> FeatureCache:
+        """The cache of the features a model with ``preprocessing`` reads."""
+        return cls(root, workers, trim=preprocessing.trim, kind=preprocessing.feature_kind)
 
     def entry(self, digest: str) -> Path:
         return self.root / digest[:2] / f"{digest}.npy"
@@ -96,7 +105,7 @@ class FeatureCache:
                     result.features[path] = np.load(entry)
                     continue
                 except (OSError, ValueError, EOFError):  # a damaged cache entry: extract the file again
-                    reason = extract_to(str(path), str(entry), self.trim)
+                    reason = extract_to(str(path), str(entry), self.trim, self.kind)
                     if reason is None:
                         result.features[path] = np.load(entry)
                         continue
@@ -109,7 +118,7 @@ class FeatureCache:
 
     def _extract(self, missing: dict[Path, Path]):
         """Extract ``{entry: path}``; yields ``(entry, reason)`` for each file that could not be read."""
-        jobs = [(str(path), str(entry), self.trim) for entry, path in missing.items()]
+        jobs = [(str(path), str(entry), self.trim, self.kind) for entry, path in missing.items()]
         bar = tqdm(total=len(jobs), desc="extracting features", unit="file", disable=not self.progress or not jobs)
         with bar:
             if self.workers == 1 or len(jobs) < POOL_MIN_FILES:
@@ -152,11 +161,11 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def extract_to(path: str, entry: str, trim: bool = False) -> str | None:
-    """Decode ``path`` (cut to its speech with ``trim``), write its features to ``entry`` atomically; the reason
-    if it cannot be read."""
+def extract_to(path: str, entry: str, trim: bool = False, kind: str = "logmel") -> str | None:
+    """Decode ``path`` (cut to its speech with ``trim``), write its ``kind`` of features to ``entry`` atomically;
+    the reason if it cannot be read."""
     try:
-        feats = Preprocessing(trim=trim).file_features([load_audio(path)])[0]
+        feats = Preprocessing.of_kind(kind, trim=trim).file_features([load_audio(path)])[0]
     except AudioError as e:
         return e.reason
     target = Path(entry)

@@ -40,7 +40,10 @@ def examples_of(utterances: Sequence[Utterance], feature_set: FeatureSet) -> lis
 def statistics_for(
     examples: Sequence[Example], preprocessing: Preprocessing, corpus_stats: Mapping[str, NormStats]
 ) -> list[NormStats]:
-    """Each example's statistics as ``preprocessing`` says: its corpus's (from ``corpus_stats``) or its speaker's."""
+    """Each example's statistics as ``preprocessing`` says: its corpus's (from ``corpus_stats``), the pooled
+    ``default`` ones, or its speaker's."""
+    if preprocessing.statistics == "global":
+        return [corpus_stats[DEFAULT_STATS]] * len(examples)
     if not preprocessing.per_speaker:
         return [corpus_stats[e.utterance.corpus] for e in examples]
     return speaker_normalization(examples, {name: corpus_stats[name] for name in preprocessing.corpus_statistics})
@@ -78,14 +81,18 @@ def one_emotion_corpora(utterances: Iterable[Utterance]) -> set[str]:
     return {corpus for corpus, flags in one_emotion.items() if 2 * sum(flags) > len(flags)}
 
 
-def fit_normalization(train: Sequence[Example], corpora: Sequence[Corpus]) -> dict[str, NormStats]:
-    """Neutral statistics per training corpus and pooled over all of them (``"default"``)."""
+def fit_normalization(
+    train: Sequence[Example], corpora: Sequence[Corpus], neutral: bool = True
+) -> dict[str, NormStats]:
+    """Neutral statistics per training corpus and pooled over all of them (``"default"``); of all their speech
+    with ``neutral=False``."""
     items = []
     for e in train:
         items.append((e.utterance.corpus, e.utterance.label, e.features))
         items.append((DEFAULT_STATS, e.utterance.label, e.features))
-    stats = fit_group_stats(items)
+    stats = fit_group_stats(items, neutral_label="neutral" if neutral else None)
     for corpus in corpora:
         if corpus.name not in stats:
-            raise CorpusError(corpus.root, "no readable neutral speech from training speakers to normalise with")
+            what = "neutral speech" if neutral else "speech"
+            raise CorpusError(corpus.root, f"no readable {what} from training speakers to normalise with")
     return stats

@@ -31,6 +31,8 @@ UTTERANCES_PER_CALL = 64  # bounds the windows held at once
 
 def default_normalization(bundle: ModelBundle) -> str:
     """The mode that normalises a corpus the model was trained on as its training speech was normalised."""
+    if bundle.preprocessing.statistics == "global":
+        return "pooled"
     return "speaker" if bundle.preprocessing.per_speaker else "model"
 
 

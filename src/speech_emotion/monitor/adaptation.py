@@ -1,7 +1,7 @@
 """Normalisation for an unknown speaker: the model's statistics, pulled towards the monitored person's speech.
 
 The recogniser normalises features with neutral-speech statistics of the speaker, which the monitor cannot
-have for a new person. It starts from the bundle's ``default`` statistics (``prior_frames`` of weight, as if
+have for a new person. It starts from the bundle's ``default`` statistics (``prior_seconds`` of weight, as if
 that many frames of the person's speech looked like the training speakers) and adds every frame the
 recogniser heard of the person's stored utterances, their context included: the models were trained with
 each speaker's statistics over whole files, silence and all, and statistics of the bare speech under a
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from speech_emotion.features import FRAMES_PER_SECOND, N_CHANNELS, N_MELS
+from speech_emotion.features import FRAMES_PER_SECOND
 from speech_emotion.monitor.logs import log_event
 from speech_emotion.normalization import NormStats, StatsAccumulator
 from speech_emotion.store import Store
@@ -38,30 +38,29 @@ class AdaptationConfig:
         if self.prior_seconds <= 0 or self.half_life_hours <= 0 or self.save_interval_s <= 0:
             raise ValueError("adaptation.prior_seconds, half_life_hours and save_interval_s must be positive")
 
-    @property
-    def prior_frames(self) -> float:
-        return self.prior_seconds * FRAMES_PER_SECOND
-
-    @property
-    def half_life_frames(self) -> float:
-        return self.half_life_hours * 3600 * FRAMES_PER_SECOND
-
 
 class SpeakerNormalizer:
-    """The person's exponentially forgotten feature sums, combined with a model's statistics on demand."""
+    """The person's exponentially forgotten feature sums, combined with a model's statistics on demand.
 
-    def __init__(self, config: AdaptationConfig | None = None):
+    Weights count feature rows: log-mel frames, or one row of functionals an utterance (``rows_per_second``,
+    the model's :attr:`~speech_emotion.preprocessing.Preprocessing.rows_per_second`).
+    """
+
+    def __init__(self, config: AdaptationConfig | None = None, rows_per_second: float = FRAMES_PER_SECOND):
         self.config = config or AdaptationConfig()
-        self.total = np.zeros((N_MELS, N_CHANNELS))
-        self.total_sq = np.zeros((N_MELS, N_CHANNELS))
-        self.weight = 0.0  # frames of the person's speech, after forgetting
-        self.frames_seen = 0  # frames ever added, for the record
+        self.rows_per_second = rows_per_second
+        self.prior_frames = self.config.prior_seconds * rows_per_second
+        self.half_life_frames = self.config.half_life_hours * 3600 * rows_per_second
+        self.total: np.ndarray | float = 0.0  # takes the features' shape with the first utterance
+        self.total_sq: np.ndarray | float = 0.0
+        self.weight = 0.0  # rows of the person's speech, after forgetting
+        self.frames_seen = 0  # rows ever added, for the record
 
     def update(self, features: np.ndarray) -> None:
         """Add one utterance's raw ``(frames, 40, 3)`` features."""
         utterance = StatsAccumulator()
         utterance.add(features)
-        keep = 0.5 ** (utterance.frames / self.config.half_life_frames)
+        keep = 0.5 ** (utterance.frames / self.half_life_frames)
         self.total = self.total * keep + utterance.total
         self.total_sq = self.total_sq * keep + utterance.total_sq
         self.weight = self.weight * keep + utterance.frames
@@ -69,7 +68,7 @@ class SpeakerNormalizer:
 
     def stats(self, prior: NormStats) -> NormStats:
         """The statistics to normalise the next utterance with, given the model's."""
-        prior_weight = self.config.prior_frames
+        prior_weight = self.prior_frames
         mean_p = prior.mean.astype(np.float64)
         square_p = np.square(prior.std.astype(np.float64)) + np.square(mean_p)
         weight = prior_weight + self.weight
@@ -80,8 +79,8 @@ class SpeakerNormalizer:
     def to_dict(self) -> dict:
         return {
             "version": FORMAT_VERSION,
-            "total": self.total.tolist(),
-            "total_sq": self.total_sq.tolist(),
+            "total": np.asarray(self.total).tolist(),
+            "total_sq": np.asarray(self.total_sq).tolist(),
             "weight": self.weight,
             "frames_seen": self.frames_seen,
         }
@@ -93,8 +92,8 @@ class SpeakerNormalizer:
         total = np.asarray(data["total"], dtype=np.float64)
         total_sq = np.asarray(data["total_sq"], dtype=np.float64)
         weight = float(data["weight"])
-        if total.shape != (N_MELS, N_CHANNELS) or total_sq.shape != total.shape:
-            raise ValueError(f"speaker statistics must be {N_MELS}x{N_CHANNELS}, got {total.shape}")
+        if total.shape != total_sq.shape:
+            raise ValueError(f"speaker statistics of shapes {total.shape} and {total_sq.shape}")
         if not (np.isfinite(total).all() and np.isfinite(total_sq).all() and np.isfinite(weight) and weight >= 0):
             raise ValueError("speaker statistics hold non-finite or negative values")
         self.total, self.total_sq, self.weight = total, total_sq, weight
@@ -103,21 +102,34 @@ class SpeakerNormalizer:
     @property
     def speech_seconds(self) -> float:
         """Seconds of the person's speech the statistics rest on, after forgetting."""
-        return self.weight / FRAMES_PER_SECOND
+        return self.weight / self.rows_per_second
+
+    def fits(self, prior: NormStats) -> bool:
+        """Whether what was learnt is of the features ``prior`` describes (a new kind of model starts anew)."""
+        return np.ndim(self.total) == 0 or np.shape(self.total) == prior.mean.shape
 
 
-def load_normalizer(store: Store, source_id: str, config: AdaptationConfig) -> SpeakerNormalizer:
-    """The source's persisted adaptation, or a fresh one (saying why) when there is none or it is unreadable."""
-    normalizer = SpeakerNormalizer(config)
+def load_normalizer(
+    store: Store,
+    source_id: str,
+    config: AdaptationConfig,
+    prior: NormStats | None = None,
+    rows_per_second: float = FRAMES_PER_SECOND,
+) -> SpeakerNormalizer:
+    """The source's persisted adaptation for a model with statistics like ``prior``, or a fresh one (saying why)
+    when there is none, it is unreadable, or it was learnt of other features."""
+    normalizer = SpeakerNormalizer(config, rows_per_second)
     saved = store.load_speaker_stats(source_id)
     if saved is None:
         log_event(log, logging.INFO, "speaker statistics new", source=source_id)
         return normalizer
     try:
         normalizer.restore(saved)
+        if prior is not None and not normalizer.fits(prior):
+            raise ValueError(f"learnt of features shaped {np.shape(normalizer.total)}, not {prior.mean.shape}")
     except (KeyError, TypeError, ValueError) as e:
         log_event(log, logging.WARNING, "speaker statistics unreadable, starting anew", source=source_id, error=e)
-        return SpeakerNormalizer(config)
+        return SpeakerNormalizer(config, rows_per_second)
     log_event(log, logging.INFO, "speaker statistics restored", source=source_id, speech_s=normalizer.speech_seconds)
     return normalizer
 

@@ -146,9 +146,10 @@ class Monitor:
         self._stop = stop
         self.session_id = self.store.start_session(self.source_id, self.recognizer.model_id, self.settings)
         if self.adaptation.enabled:
-            self.normalizer = load_normalizer(self.store, self.source_id, self.adaptation)
+            rows = self.recognizer.preprocessing.rows_per_second
+            self.normalizer = load_normalizer(self.store, self.source_id, self.adaptation, self.recognizer.stats, rows)
         else:
-            self.normalizer = SpeakerNormalizer(self.adaptation)
+            self.normalizer = SpeakerNormalizer(self.adaptation, self.recognizer.preprocessing.rows_per_second)
         log_event(
             log, logging.INFO, "monitor started", source=self.source_id, session=self.session_id,
             model=self.recognizer.model_id, vad=self.vad.engine, keep_audio=self.keep_audio or "no",

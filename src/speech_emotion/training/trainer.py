@@ -86,6 +86,17 @@ class TrainingData:
     unreadable: list[Unreadable]
     labels: list[str] = field(default_factory=lambda: list(LABELS))
 
+    def trained_on(self) -> list[dict]:
+        """What a bundle's metadata says of its training corpora."""
+        return [
+            {
+                "corpus": c.name,
+                "language": c.language,
+                "train_utterances": sum(e.utterance.corpus == c.name for e in self.train),
+            }
+            for c in self.corpora
+        ]
+
 
 def prepare_data(corpora: Sequence[Corpus], cache: FeatureCache) -> TrainingData:
     """Features of every training and validation utterance of ``corpora`` (test speakers are never read)."""
@@ -248,10 +259,7 @@ class Trainer:
             preprocessing=self.preprocessing,
             metadata={
                 "selection": selection,
-                "trained_on": [
-                    {"corpus": c.name, "language": c.language, "train_utterances": self._count(c.name, self.data.train)}
-                    for c in self.data.corpora
-                ],
+                "trained_on": self.data.trained_on(),
                 "train_config": self.config.to_dict(),
                 **({"initialised_from": self.initial.model_id} if self.initial is not None else {}),
                 **metadata,
@@ -351,10 +359,6 @@ class Trainer:
         progress = _Progress(**{k: v for k, v in payload["progress"].items() if k in _Progress.__dataclass_fields__})
         log.info("resuming %s at batch %d of %d", self.out_dir, progress.step, self.config.steps)
         return progress
-
-    @staticmethod
-    def _count(corpus: str, examples: Sequence[Example]) -> int:
-        return sum(e.utterance.corpus == corpus for e in examples)
 
 
 @dataclass(frozen=True)
