@@ -11,13 +11,16 @@ import pytest
 import torch
 from sklearn.svm import SVC
 
-from speech_emotion.bundle import load_bundle
+from monitor_helpers import SENTENCES, ListSource, espeak, lay_out
+from speech_emotion.bundle import load_bundle, save_bundle
 from speech_emotion.cli import main
 from speech_emotion.corpora.cache import FeatureCache, settings_key
 from speech_emotion.egemaps import egemaps_functionals
 from speech_emotion.model import SVMClassifier, SVMConfig
+from speech_emotion.monitor.pipeline import Monitor
 from speech_emotion.preprocessing import Preprocessing
 from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.store import Store
 from synthetic_corpora import make_folder, write_clip
 
 SPEAKERS = ("alice", "bob", "carol", "dave", "erin")  # hashed split: three train, one valid, one test
@@ -91,23 +94,24 @@ def test_the_feature_cache_keeps_each_kind_apart(tmp_path):
     assert functionals.extracted == 1
 
 
-def test_the_monitor_runs_the_peer_and_adapts_its_functionals_statistics(peer, tmp_path):
-    from monitor_helpers import SENTENCES, ListSource, espeak, lay_out
-    from speech_emotion.monitor.pipeline import Monitor
-    from speech_emotion.store import Store
-
+def test_the_monitor_runs_the_peer_and_adapts_its_functionals_statistics_unless_global(peer, tmp_path):
     _, root = peer
     audio, _ = lay_out([espeak(s) for s in SENTENCES[:3]], [2.0] * 3)
-    store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
-    try:
-        metrics = Monitor(ListSource(audio), EmotionRecognizer.load(root / "run" / "best-ua.pt"), store).run(
-            threading.Event()
-        )
-        assert metrics.stored >= 3 and metrics.failed == 0
-        assert {u.model_id for u in store.utterances()} == {load_bundle(root / "run" / "best-ua.pt").model_id}
-        learnt = store.load_speaker_stats("test")
-        assert np.shape(learnt["total"]) == (88,) and learnt["weight"] == pytest.approx(
-            metrics.stored, rel=1e-3
-        )  # a row an utterance
-    finally:
-        store.close()
+    global_bundle = load_bundle(root / "run" / "best-ua.pt")
+    per_speaker = load_bundle(root / "run" / "best-ua.pt")
+    per_speaker.preprocessing = Preprocessing.of_kind("egemaps", statistics="speaker")
+    save_bundle(per_speaker, tmp_path / "per-speaker.pt")
+    for bundle, adapts in ((global_bundle, False), (per_speaker, True)):
+        store = Store(f"sqlite:///{tmp_path / f'{adapts}.db'}")
+        try:
+            metrics = Monitor(ListSource(audio), EmotionRecognizer(bundle), store).run(threading.Event())
+            assert metrics.stored >= 3 and metrics.failed == 0
+            assert {u.model_id for u in store.utterances()} == {bundle.model_id}
+            learnt = store.load_speaker_stats("test")
+            if adapts:  # a row an utterance, forgotten slowly
+                assert np.shape(learnt["total"]) == (88,)
+                assert learnt["weight"] == pytest.approx(metrics.stored, rel=1e-3)
+            else:  # a model of global statistics hears everyone alike
+                assert learnt is None
+        finally:
+            store.close()

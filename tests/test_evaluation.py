@@ -114,7 +114,15 @@ def test_evaluate_command(casia, tmp_path, capsys):
     assert table.startswith("model test@") and "casia" in table
     report = json.loads((tmp_path / "out" / "scores.json").read_text())
     keys = {"ua", "wa", "macro_f1", "per_class", "confusion", "labels", "n_utterances"}
-    assert set(report) == keys | {"corpora"} and set(report["corpora"]["casia"]) == keys
+    assert set(report) == keys | {"corpora", "files"} and set(report["corpora"]["casia"]) == keys
+    assert len(report["files"]) == 32 and set(report["files"][0]) == {
+        "path",
+        "corpus",
+        "speaker",
+        "truth",
+        "label",
+        "probabilities",
+    }
     assert set(report["per_class"]["sad"]) == {"precision", "recall", "f1", "support"}
     assert report["n_utterances"] == 32 and report["labels"] == LABELS
     folder = make_folder(tmp_path / "mine")

@@ -68,6 +68,11 @@ class Preprocessing:
         return FRAMES_PER_SECOND if self.windowed else 1 / UTTERANCE_SECONDS
 
     @property
+    def adapts_to_speaker(self) -> bool:
+        """Whether a monitor should learn the person's statistics (all strategies but ``global``)."""
+        return self.statistics != "global"
+
+    @property
     def per_speaker(self) -> bool:
         """Whether the model expects speech z-scored with its speaker's own statistics."""
         return self.statistics in PER_SPEAKER

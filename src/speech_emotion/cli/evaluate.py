@@ -11,14 +11,26 @@ from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.corpora import read_corpora
 from speech_emotion.corpora.base import SPLIT_CHOICES, Corpus
 from speech_emotion.corpora.cache import FeatureCache
-from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, default_normalization
+from speech_emotion.errors import SpeechEmotionError
+from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, PROTOCOLS, default_normalization
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.windows import POOLINGS
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_scoring_arguments(p, default_split="test")
-    p.add_argument("--json", default=None, metavar="OUT", help="also write the scores as JSON to this file")
+    p.add_argument(
+        "--protocol",
+        nargs="+",
+        choices=PROTOCOLS,
+        default=None,
+        help="how people use the model, one report each: alone (each file by itself, as predict FILE), person "
+        "(each speaker's files with that person's statistics, as predict --same-speaker), stream (each speaker's "
+        "files as one stream through the real monitor); instead of --normalization",
+    )
+    p.add_argument(
+        "--json", default=None, metavar="OUT", help="also write the scores and each file's prediction as JSON here"
+    )
 
 
 def add_scoring_arguments(p: argparse.ArgumentParser, default_split: str) -> None:
@@ -54,12 +66,24 @@ def scoring_setup(args: argparse.Namespace) -> tuple[EmotionRecognizer, list[Cor
 
 
 def run(args: argparse.Namespace) -> int:
-    from speech_emotion.evaluation.evaluate import evaluate, format_report  # scikit-learn: only when needed
+    from speech_emotion.evaluation.evaluate import evaluate, evaluate_stream, format_report  # scikit-learn
 
+    if args.protocol and args.normalization:
+        raise SpeechEmotionError("--protocol and --normalization: give one or the other")
     recognizer, corpora, cache, normalization = scoring_setup(args)
-    report = evaluate(recognizer, corpora, cache, args.split, normalization)
-    print(format_report(report))
+    reports = {}
+    for name in dict.fromkeys(args.protocol or [normalization]):
+        if name == "stream":
+            reports[name] = evaluate_stream(recognizer, corpora, args.split)
+        else:
+            reports[name] = evaluate(recognizer, corpora, cache, args.split, name)
+        print(format_report(reports[name]), end="\n\n" if args.protocol else "\n", flush=True)
     if args.json:
+        if args.protocol:
+            payload = {"model": recognizer.model_id, "split": args.split}
+            payload["protocols"] = {name: report.to_dict() for name, report in reports.items()}
+        else:
+            payload = reports[normalization].to_dict()
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+        Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
     return 0

@@ -1,33 +1,55 @@
-"""Score a model bundle on corpora: utterance-level predictions, per corpus and over all of them."""
+"""Score a model bundle on corpora: utterance-level predictions, per corpus and over all of them.
+
+Three protocols say how people use a model, and each names what it scores (docs/MODEL_CARD.md):
+``alone``: every file by itself, as ``predict FILE`` (the bundle's pooled statistics, nothing shared);
+``person``: each speaker's files with that person's statistics, as ``predict --same-speaker``;
+``stream``: each speaker's files as one stream through the real monitor (:mod:`.stream`).
+The normalisation modes of :mod:`.protocols` remain for experts (``--normalization``).
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from speech_emotion.bundle import DEFAULT_STATS, ModelBundle
-from speech_emotion.corpora.base import SPLIT_CHOICES, Corpus, CorpusError, Unreadable
+from speech_emotion.corpora.base import SPLIT_CHOICES, Corpus, CorpusError, Unreadable, Utterance
 from speech_emotion.corpora.cache import FeatureCache
 from speech_emotion.corpora.examples import Example, examples_of
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.evaluation.metrics import Scores, score
-from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, corpus_normalization, predict_labels
+from speech_emotion.evaluation.protocols import (
+    NO_SPEECH,
+    NORMALIZATION_MODES,
+    PROTOCOLS,
+    FilePrediction,
+    corpus_normalization,
+    predict_files,
+)
 from speech_emotion.normalization import NormStats
 from speech_emotion.recognizer import EmotionRecognizer
+
+PROTOCOL_NORMALIZATION = {"alone": "pooled", "person": "person"}
 
 
 @dataclass
 class EvaluationReport:
     model_id: str
     split: str
-    normalization: str
+    normalization: str  # the protocol, or the normalisation mode, that was scored
     overall: Scores
     corpora: dict[str, Scores]
     unreadable: list[Unreadable]
+    predictions: list[FilePrediction]
 
     def to_dict(self) -> dict:
-        """The scores over all corpora, and the same per corpus under ``"corpora"``."""
-        return {**self.overall.to_dict(), "corpora": {name: s.to_dict() for name, s in self.corpora.items()}}
+        """The scores over all corpora, the same per corpus under ``"corpora"``, each file under ``"files"``."""
+        return {
+            **self.overall.to_dict(),
+            "corpora": {name: s.to_dict() for name, s in self.corpora.items()},
+            "files": [p.to_dict() for p in self.predictions],
+        }
 
 
 def check_normalization(mode: str, bundle: ModelBundle, corpora: Sequence[Corpus]) -> None:
@@ -39,7 +61,7 @@ def check_normalization(mode: str, bundle: ModelBundle, corpora: Sequence[Corpus
         trained = ", ".join(sorted(k for k in bundle.normalization if k != DEFAULT_STATS)) or "none"
         raise SpeechEmotionError(
             f"--normalization model: {bundle.model_id} was not trained on {', '.join(unknown)} (it has statistics "
-            f"for {trained}); choose target-neutral, target-all, speaker or pooled"
+            f"for {trained}); choose target-neutral, target-all, speaker, person or pooled"
         )
 
 
@@ -56,6 +78,20 @@ class NormalizedCorpus:
         return [e.utterance.label for e in self.examples]
 
 
+def _selected(recognizer: EmotionRecognizer, corpora: Sequence[Corpus], split: str) -> list[list[Utterance]]:
+    """Each corpus's ``split`` utterances; a one-line error when there are none or a label is not the model's."""
+    if split not in SPLIT_CHOICES:
+        raise SpeechEmotionError(f"--split: {split!r} is not one of {', '.join(SPLIT_CHOICES)}")
+    selected = [c.split(split) for c in corpora]
+    for corpus, utterances in zip(corpora, selected, strict=True):
+        if not utterances:
+            raise CorpusError(corpus.root, f"no {split} utterances in this copy of {corpus.name} (try another --split)")
+        foreign = sorted({u.label for u in utterances} - set(recognizer.labels))
+        if foreign:
+            raise CorpusError(corpus.root, f"labels {', '.join(foreign)} are not among the model's {recognizer.labels}")
+    return selected
+
+
 def normalized_corpora(
     recognizer: EmotionRecognizer,
     corpora: Sequence[Corpus],
@@ -65,16 +101,8 @@ def normalized_corpora(
 ) -> tuple[list[NormalizedCorpus], list[Unreadable]]:
     """The ``split`` utterances of each corpus, read and normalised as ``normalization`` says, and the files
     that could not be read; a one-line error first when a corpus cannot be scored with this model."""
-    if split not in SPLIT_CHOICES:
-        raise SpeechEmotionError(f"--split: {split!r} is not one of {', '.join(SPLIT_CHOICES)}")
     check_normalization(normalization, recognizer.bundle, corpora)
-    selected = {c.name: c.split(split) for c in corpora}
-    for corpus in corpora:
-        if not selected[corpus.name]:
-            raise CorpusError(corpus.root, f"no {split} utterances in this copy of {corpus.name} (try another --split)")
-        foreign = sorted({u.label for u in selected[corpus.name]} - set(recognizer.labels))
-        if foreign:
-            raise CorpusError(corpus.root, f"labels {', '.join(foreign)} are not among the model's {recognizer.labels}")
+    selected = dict(zip((c.name for c in corpora), _selected(recognizer, corpora, split), strict=True))
     features = cache.load([u.path for utterances in selected.values() for u in utterances])
     prepared = []
     for corpus in corpora:
@@ -93,24 +121,47 @@ def evaluate(
     split: str = "test",
     normalization: str = "model",
 ) -> EvaluationReport:
-    """Scores of ``recognizer`` on the ``split`` utterances of each corpus and on all of them together."""
-    prepared, unreadable = normalized_corpora(recognizer, corpora, cache, split, normalization)
-    all_true, all_predicted, per_corpus = [], [], {}
-    for corpus in prepared:
-        predicted = predict_labels(recognizer, corpus.examples, corpus.stats)
-        per_corpus[corpus.name] = score(corpus.labels, predicted, recognizer.labels)
-        all_true += corpus.labels
-        all_predicted += predicted
-    overall = score(all_true, all_predicted, recognizer.labels)
-    return EvaluationReport(recognizer.model_id, split, normalization, overall, per_corpus, unreadable)
+    """Scores of ``recognizer`` on the ``split`` utterances of each corpus, normalised as ``normalization`` says
+    (a mode, or the ``alone`` and ``person`` protocols), and on all of them together."""
+    mode = PROTOCOL_NORMALIZATION.get(normalization, normalization)
+    prepared, unreadable = normalized_corpora(recognizer, corpora, cache, split, mode)
+    predictions = [p for corpus in prepared for p in predict_files(recognizer, corpus.examples, corpus.stats)]
+    return _report(recognizer, split, normalization, predictions, unreadable)
+
+
+def evaluate_stream(recognizer: EmotionRecognizer, corpora: Sequence[Corpus], split: str = "test") -> EvaluationReport:
+    """The ``stream`` protocol's scores: each speaker's ``split`` files played to the real monitor."""
+    from speech_emotion.evaluation.stream import stream_predictions  # the monitor's stack, only when needed
+
+    predictions, unreadable = stream_predictions(
+        recognizer, [u for c in _selected(recognizer, corpora, split) for u in c]
+    )
+    return _report(recognizer, split, "stream", predictions, unreadable)
+
+
+def _report(
+    recognizer: EmotionRecognizer,
+    split: str,
+    name: str,
+    predictions: list[FilePrediction],
+    unreadable: list[Unreadable],
+) -> EvaluationReport:
+    labels = recognizer.labels
+    per_corpus = {}
+    for corpus in dict.fromkeys(p.corpus for p in predictions):
+        mine = [p for p in predictions if p.corpus == corpus]
+        per_corpus[corpus] = score([p.truth for p in mine], [p.label for p in mine], labels)
+    overall = score([p.truth for p in predictions], [p.label for p in predictions], labels)
+    return EvaluationReport(recognizer.model_id, split, name, overall, per_corpus, unreadable, predictions)
 
 
 def format_report(report: EvaluationReport) -> str:
     """A table of UA, WA, macro F1 and per-class recall per corpus, then the pooled confusion matrix."""
     labels = report.overall.labels
     head = f"{'corpus':<10}{'n':>6}{'UA':>8}{'WA':>8}{'F1':>8}" + "".join(f"{label[:7]:>9}" for label in labels)
+    kind = "protocol" if report.normalization in PROTOCOLS else "normalisation"
     lines = [
-        f"model {report.model_id}, {report.split} split, normalisation {report.normalization}",
+        f"model {report.model_id}, {report.split} split, {kind} {report.normalization}",
         head + "   (per-class recall)",
     ]
     rows = [*report.corpora.items(), ("all", report.overall)] if len(report.corpora) > 1 else report.corpora.items()
@@ -124,6 +175,13 @@ def format_report(report: EvaluationReport) -> str:
     ]
     for label, row in zip(labels, report.overall.confusion, strict=True):
         lines.append(f"{label:<10}" + "".join(f"{n:>9}" for n in row))
+    given = Counter(p.label for p in report.predictions)
+    shares = ", ".join(
+        f"{label} {given[label] / len(report.predictions):.0%}"
+        for label in [*labels, NO_SPEECH]
+        if given[label] or label != NO_SPEECH
+    )
+    lines.append(f"files given each label: {shares}")
     if report.unreadable:
         lines.append(f"\n{len(report.unreadable)} unreadable files skipped")
     return "\n".join(lines)

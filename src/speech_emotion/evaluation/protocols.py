@@ -5,7 +5,10 @@ one of the others, chosen explicitly, because the bundle's ``default`` statistic
 ``target-neutral``: the evaluated corpus's own neutral speech (the reference's cross-corpus protocol).
 ``target-all``: all of the evaluated corpus's speech (needs no labels).
 ``speaker``: each speaker's own speech, all of it (needs no labels; what a monitor can do per person).
-The ``target-*`` and ``speaker`` statistics come from the utterances being evaluated (the chosen split).
+``person``: as ``speaker``, except in a corpus whose speakers each speak one emotion (URDU), where a person's
+own statistics would erase the emotion: there the bundle's statistics of that corpus, or its pooled ones.
+``pooled``: the bundle's statistics pooled over its training corpora, what ``predict`` gives a lone file.
+The ``target-*``, ``speaker`` and ``person`` statistics come from the utterances being evaluated (the split).
 A model whose preprocessing normalises per speaker (``speaker`` or ``hybrid``) expects ``speaker``, and
 :func:`default_normalization` says so; a ``hybrid`` model lists the corpora it normalised with their neutral
 statistics instead (one-emotion speakers), and ``speaker`` keeps the bundle's statistics for those.
@@ -16,17 +19,20 @@ Scoring goes through :meth:`EmotionRecognizer.predict_features`, the path ``pred
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 
 import torch
 
 from speech_emotion.bundle import ModelBundle
 from speech_emotion.corpora.base import CorpusError
-from speech_emotion.corpora.examples import Example, speaker_normalization
+from speech_emotion.corpora.examples import Example, one_emotion_corpora, speaker_normalization
 from speech_emotion.normalization import NormStats, fit_stats
 from speech_emotion.recognizer import EmotionRecognizer
 
-NORMALIZATION_MODES = ("model", "target-neutral", "target-all", "speaker", "pooled")
+PROTOCOLS = ("alone", "person", "stream")  # how people use a model (evaluation/evaluate.py)
+NORMALIZATION_MODES = ("model", "target-neutral", "target-all", "speaker", "person", "pooled")
 UTTERANCES_PER_CALL = 64  # bounds the windows held at once
+NO_SPEECH = "no speech"  # what a file in which no speech was found is given, never an emotion
 
 
 def default_normalization(bundle: ModelBundle) -> str:
@@ -54,16 +60,49 @@ def corpus_normalization(mode: str, bundle: ModelBundle, corpus: str, examples: 
     if mode == "speaker":
         kept = bundle.preprocessing.corpus_statistics
         return speaker_normalization(examples, {name: bundle.stats(name) for name in kept})
+    if mode == "person":
+        one_emotion = one_emotion_corpora(e.utterance for e in examples) | set(bundle.preprocessing.corpus_statistics)
+        if corpus in one_emotion:
+            return [bundle.normalization.get(corpus, bundle.stats())] * len(examples)
+        return speaker_normalization(examples)
     raise ValueError(f"normalisation must be one of {', '.join(NORMALIZATION_MODES)}, not {mode!r}")
+
+
+@dataclass(frozen=True)
+class FilePrediction:
+    """What a protocol made of one labelled file: its label, or ``no speech`` (the monitor found none in it)."""
+
+    path: str
+    corpus: str
+    speaker: str
+    truth: str
+    label: str
+    probabilities: dict[str, float] | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def predict_files(
+    recognizer: EmotionRecognizer, examples: Sequence[Example], stats: Sequence[NormStats]
+) -> list[FilePrediction]:
+    """The recogniser's prediction for each example, normalised with the statistics at the same position."""
+    predictions = (
+        p
+        for batch, shared in _calls(examples, stats)
+        for p in recognizer.predict_features([e.features for e in batch], shared)
+    )
+    return [
+        FilePrediction(
+            str(e.utterance.path), e.utterance.corpus, e.utterance.speaker, e.utterance.label, p.label, p.probabilities
+        )
+        for e, p in zip(examples, predictions, strict=True)
+    ]
 
 
 def predict_labels(recognizer: EmotionRecognizer, examples: Sequence[Example], stats: Sequence[NormStats]) -> list[str]:
     """The recogniser's label for each example, normalised with the statistics at the same position."""
-    return [
-        p.label
-        for batch, shared in _calls(examples, stats)
-        for p in recognizer.predict_features([e.features for e in batch], shared)
-    ]
+    return [p.label for p in predict_files(recognizer, examples, stats)]
 
 
 def network_logits(

@@ -114,6 +114,8 @@ class Monitor:
         self.store = store
         self.vad = vad or VadConfig()
         self.adaptation = adaptation or AdaptationConfig()
+        if not recognizer.preprocessing.adapts_to_speaker:  # a model of global statistics hears everyone alike
+            self.adaptation = replace(self.adaptation, enabled=False)
         self.config = pipeline or PipelineConfig()
         self.keep_audio = keep_audio
         self.settings = settings or {}
