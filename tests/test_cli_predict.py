@@ -11,7 +11,9 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
+import soxr
 
+from monitor_helpers import espeak
 from speech_emotion.audio import load_audio
 from speech_emotion.features import log_mel_3d
 from speech_emotion.normalization import fit_stats
@@ -23,8 +25,10 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def write_clip(path, seconds: float, rate: int = 44100) -> str:
-    rng = np.random.default_rng(len(str(path)))
-    sf.write(path, rng.normal(0, 0.1, int(seconds * rate)), rate)
+    """Synthetic speech (espeak-ng, its pitch varied by the name), repeated or cut to ``seconds`` at ``rate``."""
+    speech = espeak("The garden looks lovely today.", pitch=20 + len(str(path)) % 60)
+    speech = soxr.resample(speech, 16000, rate) if rate != 16000 else speech
+    sf.write(path, np.resize(speech, int(seconds * rate)), rate)
     return str(path)
 
 
@@ -110,6 +114,20 @@ def test_same_speaker_normalises_every_file_with_the_statistics_of_them_all(tiny
         expected = recognizer.predict_features([f], fit_stats(features))[0].probabilities
         assert row["probabilities"] == pytest.approx(expected, abs=1e-5)
     assert "note: --same-speaker: the speaker's statistics come from 5 s of speech" in stderr
-    assert same != plain  # noise this loud is far from the model's statistics
+    assert same != plain  # synthetic speech is far from the model's statistics
     for row, other in zip(same, backwards[::-1], strict=True):  # the same statistics, in any order
         assert row["probabilities"] == pytest.approx(other["probabilities"], abs=1e-5)
+
+
+def test_a_file_without_speech_is_no_speech_never_an_emotion(tiny_bundle, tmp_path):
+    speech = write_clip(tmp_path / "speech.wav", 1.5)
+    silence, noise = str(tmp_path / "silence.wav"), str(tmp_path / "noise.wav")
+    sf.write(silence, np.zeros(32000, np.float32), 16000)
+    sf.write(noise, np.random.default_rng(0).normal(0, 0.05, 32000).astype(np.float32), 16000)
+    result = run_cli("predict", speech, silence, noise, "--model", str(tiny_bundle))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith(speech + "\t") and lines[0].split("\t")[1] in ("angry", "happy", "sad", "neutral")
+    assert lines[1:] == [f"{silence}\tno speech", f"{noise}\tno speech"]
+    rows = json.loads(run_cli("predict", "--json", silence, "--model", str(tiny_bundle)).stdout)
+    assert rows == [{"file": silence, "label": "no speech", "probabilities": None, "windows": []}]

@@ -4,7 +4,8 @@ This is the one recognition path: ``predict``, evaluation, training's validation
 it, so the monitor runs exactly what evaluation measured. How audio becomes features, and how windows are cut
 and pooled, is the bundle's :class:`~speech_emotion.preprocessing.Preprocessing`. A bundle may carry logit
 offsets (``tune-offset``): added to every window's logits before pooling, they move the decision toward one
-emotion; they are part of the model.
+emotion; they are part of the model. So is a temperature (``tune-temperature``), which divides the logits after
+them: it calibrates the probabilities and changes no label.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from speech_emotion.windows import WindowSpan, cut_windows, pool_logits, to_mode
 
 MAX_WINDOWS_PER_BATCH = 64
 LOGIT_OFFSETS = "logit_offsets"  # bundle metadata: label -> the offset added to its logits (labels absent: 0)
+NO_SPEECH = "no speech"  # what audio without speech is given, never an emotion
+TEMPERATURE = "temperature"  # bundle metadata: what every window's logits are divided by (tune-temperature)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class EmotionRecognizer:
         self.stats = stats or bundle.stats(DEFAULT_STATS)
         self.model = bundle.build_model().to(self.device)
         self.logit_offsets = logit_offsets(bundle)
+        self.temperature = float(bundle.metadata.get(TEMPERATURE, 1.0))
         pool_logits(torch.zeros(1, len(bundle.labels)), self.pooling)  # fail now on a bad pooling name
 
     @classmethod
@@ -97,7 +101,7 @@ class EmotionRecognizer:
     def predict_features(self, features: Sequence[np.ndarray], stats: NormStats | None = None) -> list[Prediction]:
         """Recognise utterances given as raw ``(frames, 40, 3)`` features (normalised here)."""
         return [
-            self._prediction(logits + self.logit_offsets, spans)
+            self._prediction((logits + self.logit_offsets) / self.temperature, spans)
             for logits, spans in self.network_logits(features, stats)
         ]
 

@@ -12,9 +12,9 @@ import numpy as np
 from speech_emotion.audio import DEFAULT_MAX_SECONDS, load_audio
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import AudioError, SpeechEmotionError
-from speech_emotion.features import FRAMES_PER_SECOND
 from speech_emotion.normalization import NormStats
-from speech_emotion.recognizer import EmotionRecognizer, person_stats
+from speech_emotion.recognizer import NO_SPEECH, EmotionRecognizer, person_stats
+from speech_emotion.trimming import speech_bounds
 from speech_emotion.windows import POOLINGS
 
 STEADY_SECONDS = 15.0  # of speech: validation UA with a speaker's statistics from 17 s is near that from 2 min
@@ -47,19 +47,23 @@ def run(args: argparse.Namespace) -> int:
     stats = None
     if args.same_speaker:  # the statistics need every file first; otherwise each line prints as its file is read
         utterances = list(utterances)
-        readable = [f for _, f in utterances if f is not None]
-        stats = speaker_stats(readable) if readable else None
+        readable = [f for _, f in utterances if isinstance(f, np.ndarray)]
+        stats = speaker_stats(readable, recognizer.preprocessing.rows_per_second) if readable else None
     results, failed = [], 0
     for path, utterance in utterances:
         if utterance is None:
             failed += 1
             continue
-        prediction = recognizer.predict_features([utterance], stats)[0]
-        if args.json:
-            results.append({"file": path, **prediction.to_dict()})
+        if utterance is NO_SPEECH:
+            result = {"label": NO_SPEECH, "probabilities": None, "windows": []}
         else:
-            top = prediction.probabilities[prediction.label]
-            print(f"{path}\t{prediction.label}\t{top:.2f}", flush=True)
+            result = recognizer.predict_features([utterance], stats)[0].to_dict()
+        if args.json:
+            results.append({"file": path, **result})
+        elif result["probabilities"] is None:
+            print(f"{path}\t{NO_SPEECH}", flush=True)
+        else:
+            print(f"{path}\t{result['label']}\t{result['probabilities'][result['label']]:.2f}", flush=True)
     if args.json:
         print(json.dumps(results, indent=2))
     return 1 if failed else 0
@@ -67,9 +71,10 @@ def run(args: argparse.Namespace) -> int:
 
 def read_utterances(
     recognizer: EmotionRecognizer, paths: list[str], max_seconds: float
-) -> Iterator[tuple[str, np.ndarray | None]]:
-    """Each file's features as the model wants them, read only when asked for; None (with the error printed) for
-    a file that failed."""
+) -> Iterator[tuple[str, np.ndarray | str | None]]:
+    """Each file's features as the model wants them, read only when asked for; :data:`NO_SPEECH` for a file in
+    which the voice activity detector finds no speech (silence, noise, music: never given an emotion); None
+    (with the error printed) for a file that failed."""
     for path in paths:
         try:
             audio = load_audio(path, max_seconds=max_seconds)
@@ -77,16 +82,16 @@ def read_utterances(
             print(f"error: {e}", file=sys.stderr)
             yield path, None
             continue
-        yield path, recognizer.features(audio)
+        yield path, NO_SPEECH if speech_bounds(audio) is None else recognizer.features(audio)
 
 
-def speaker_stats(features: list[np.ndarray]) -> NormStats:
+def speaker_stats(features: list[np.ndarray], rows_per_second: float) -> NormStats:
     """The speaker's statistics from all of their utterances, with a note when there is little speech."""
     try:
         stats = person_stats(features)
     except SpeechEmotionError as e:
         raise SpeechEmotionError(f"--same-speaker: {e}") from None
-    seconds = stats.frames / FRAMES_PER_SECOND
+    seconds = stats.frames / rows_per_second
     if seconds < STEADY_SECONDS:
         print(
             f"note: --same-speaker: the speaker's statistics come from {seconds:.0f} s of speech; "

@@ -20,7 +20,6 @@ from speech_emotion.corpora.examples import Example, examples_of
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.evaluation.metrics import Scores, score
 from speech_emotion.evaluation.protocols import (
-    NO_SPEECH,
     NORMALIZATION_MODES,
     PROTOCOLS,
     FilePrediction,
@@ -28,7 +27,7 @@ from speech_emotion.evaluation.protocols import (
     predict_files,
 )
 from speech_emotion.normalization import NormStats
-from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.recognizer import NO_SPEECH, EmotionRecognizer
 
 PROTOCOL_NORMALIZATION = {"alone": "pooled", "person": "person"}
 
@@ -150,9 +149,14 @@ def _report(
     per_corpus = {}
     for corpus in dict.fromkeys(p.corpus for p in predictions):
         mine = [p for p in predictions if p.corpus == corpus]
-        per_corpus[corpus] = score([p.truth for p in mine], [p.label for p in mine], labels)
-    overall = score([p.truth for p in predictions], [p.label for p in predictions], labels)
+        per_corpus[corpus] = _scores(mine, labels)
+    overall = _scores(predictions, labels)
     return EvaluationReport(recognizer.model_id, split, name, overall, per_corpus, unreadable, predictions)
+
+
+def _scores(predictions: list[FilePrediction], labels: list[str]) -> Scores:
+    confidence = [p.probabilities[p.label] if p.probabilities else None for p in predictions]
+    return score([p.truth for p in predictions], [p.label for p in predictions], labels, confidence)
 
 
 def format_report(report: EvaluationReport) -> str:
@@ -182,6 +186,8 @@ def format_report(report: EvaluationReport) -> str:
         if given[label] or label != NO_SPEECH
     )
     lines.append(f"files given each label: {shares}")
+    if report.overall.ece is not None:
+        lines.append(f"expected calibration error: {report.overall.ece:.3f}")
     if report.unreadable:
         lines.append(f"\n{len(report.unreadable)} unreadable files skipped")
     return "\n".join(lines)

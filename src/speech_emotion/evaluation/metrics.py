@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support, recall_score
 
 
@@ -23,13 +24,20 @@ class Scores:
     confusion: list[list[int]]  # rows true, columns predicted, in ``labels`` order
     labels: list[str]
     n_utterances: int
+    ece: float | None = None  # expected calibration error of the predicted labels' probabilities, where known
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def score(true: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> Scores:
-    """Scores of ``predicted`` against ``true`` labels (both label names), over ``labels``."""
+def score(
+    true: Sequence[str],
+    predicted: Sequence[str],
+    labels: Sequence[str],
+    confidence: Sequence[float | None] | None = None,
+) -> Scores:
+    """Scores of ``predicted`` against ``true`` labels (both label names), over ``labels``; with the probability
+    each prediction was given (``confidence``; None where it has none), their expected calibration error."""
     if len(true) != len(predicted):
         raise ValueError(f"{len(true)} true labels but {len(predicted)} predictions")
     if not true:
@@ -48,4 +56,23 @@ def score(true: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) 
         confusion=confusion_matrix(true, predicted, labels=labels).tolist(),
         labels=labels,
         n_utterances=len(true),
+        ece=_ece(true, predicted, confidence),
     )
+
+
+def _ece(true: Sequence[str], predicted: Sequence[str], confidence: Sequence[float | None] | None) -> float | None:
+    known = [(t == p, c) for t, p, c in zip(true, predicted, confidence or [None] * len(true), strict=True) if c]
+    if not known:
+        return None
+    correct, confident = zip(*known, strict=True)
+    return expected_calibration_error(np.array(confident), np.array(correct))
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
+    """The mean gap between confidence and accuracy over ``bins`` equal-width confidence bins, each weighted by
+    its share of the predictions."""
+    confidence, correct = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=float)
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    gap = sum(abs(correct[which == b].mean() - confidence[which == b].mean()) * np.mean(which == b)
+              for b in range(bins) if np.any(which == b))  # fmt: skip
+    return float(gap)

@@ -32,7 +32,6 @@ from speech_emotion.recognizer import EmotionRecognizer
 PROTOCOLS = ("alone", "person", "stream")  # how people use a model (evaluation/evaluate.py)
 NORMALIZATION_MODES = ("model", "target-neutral", "target-all", "speaker", "person", "pooled")
 UTTERANCES_PER_CALL = 64  # bounds the windows held at once
-NO_SPEECH = "no speech"  # what a file in which no speech was found is given, never an emotion
 
 
 def default_normalization(bundle: ModelBundle) -> str:

@@ -22,10 +22,10 @@ import soundfile as sf
 from speech_emotion.audio import SAMPLE_RATE, load_audio
 from speech_emotion.corpora.base import Unreadable, Utterance
 from speech_emotion.errors import AudioError
-from speech_emotion.evaluation.protocols import NO_SPEECH, FilePrediction
+from speech_emotion.evaluation.protocols import FilePrediction
 from speech_emotion.monitor.pipeline import Monitor
 from speech_emotion.monitor.sources.file import FileSource
-from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.recognizer import NO_SPEECH, EmotionRecognizer
 from speech_emotion.store import NewUtterance, Store
 
 PAUSE_S = 1.0  # after each file
