@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import torch
+
+from speech_emotion.bundle import ModelBundle, save_bundle
 from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_arguments
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.corpora import read_corpora
@@ -63,6 +67,25 @@ def scoring_setup(args: argparse.Namespace) -> tuple[EmotionRecognizer, list[Cor
     normalization = args.normalization or default_normalization(recognizer.bundle)
     cache = FeatureCache.for_model(recognizer.preprocessing, args.cache, args.workers)
     return recognizer, corpora, cache, normalization
+
+
+def tuning_setup(args: argparse.Namespace) -> tuple[EmotionRecognizer, list, list, str, Path]:
+    """For the commands that tune a copy of a model (``tune-offset``, ``tune-temperature``): the recogniser, each
+    corpus's normalised utterances, the unreadable files, the normalisation and where the copy goes."""
+    from speech_emotion.evaluation.evaluate import normalized_corpora  # scikit-learn: only when needed
+
+    out = Path(args.out)
+    if out.is_dir():
+        raise SpeechEmotionError(f"--out {out}: is a folder; name the bundle file to write")
+    recognizer, corpora, cache, normalization = scoring_setup(args)
+    prepared, unreadable = normalized_corpora(recognizer, corpora, cache, args.split, normalization)
+    return recognizer, prepared, unreadable, normalization, out
+
+
+def save_tuned_copy(source: ModelBundle, out: Path, metadata: dict) -> str:
+    """Write ``source`` with ``metadata`` to ``out``, in the precision it shipped in; the copy's model id."""
+    half = any(v.dtype == torch.float16 for v in source.state_dict.values())
+    return save_bundle(replace(source, model_id=out.stem, metadata=metadata), out, half=half)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,14 +9,10 @@ the choice never saw.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import torch
-
-from speech_emotion.bundle import save_bundle
-from speech_emotion.cli.evaluate import add_scoring_arguments, scoring_setup
+from speech_emotion.cli.evaluate import add_scoring_arguments, save_tuned_copy, tuning_setup
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.recognizer import LOGIT_OFFSETS
 
@@ -31,17 +27,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from speech_emotion.evaluation.evaluate import normalized_corpora  # scikit-learn: only when needed
-    from speech_emotion.evaluation.offsets import CorpusLogits, choose_offset
+    from speech_emotion.evaluation.offsets import CorpusLogits, choose_offset  # scikit-learn: only when needed
     from speech_emotion.evaluation.protocols import network_logits
 
-    out = Path(args.out)
-    if out.is_dir():
-        raise SpeechEmotionError(f"--out {out}: is a folder; name the bundle file to write")
-    recognizer, corpora, cache, normalization = scoring_setup(args)
+    recognizer, prepared, unreadable, normalization, out = tuning_setup(args)
     if args.label not in recognizer.labels:
         raise SpeechEmotionError(f"--label {args.label}: not among the model's labels {', '.join(recognizer.labels)}")
-    prepared, unreadable = normalized_corpora(recognizer, corpora, cache, args.split, normalization)
     logits = [CorpusLogits(c.name, network_logits(recognizer, c.examples, c.stats), c.labels) for c in prepared]
     choice = choose_offset(logits, recognizer.labels, args.label, recognizer.logit_offsets, recognizer.pooling)
     source = recognizer.bundle
@@ -51,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
         "tuned_from": source.model_id,
         "offset_choice": {"split": args.split, "normalization": normalization, **choice.to_dict()},
     }
-    half = any(v.dtype == torch.float16 for v in source.state_dict.values())  # keep the precision it shipped in
-    model_id = save_bundle(replace(source, model_id=out.stem, metadata=metadata), out, half=half)
+    model_id = save_tuned_copy(source, out, metadata)
     print(_report(choice, source.model_id, model_id, out))
     if unreadable:
         print(f"{len(unreadable)} unreadable files skipped")

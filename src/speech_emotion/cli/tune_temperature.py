@@ -8,14 +8,8 @@ file's), and written into the copy, which ``predict``, ``evaluate`` and the moni
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
-from pathlib import Path
 
-import torch
-
-from speech_emotion.bundle import save_bundle
-from speech_emotion.cli.evaluate import add_scoring_arguments, scoring_setup
-from speech_emotion.errors import SpeechEmotionError
+from speech_emotion.cli.evaluate import add_scoring_arguments, save_tuned_copy, tuning_setup
 from speech_emotion.recognizer import TEMPERATURE
 
 
@@ -26,14 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from speech_emotion.evaluation.calibration import choose_temperature  # scikit-learn: only when needed
-    from speech_emotion.evaluation.evaluate import normalized_corpora
     from speech_emotion.evaluation.protocols import network_logits
 
-    out = Path(args.out)
-    if out.is_dir():
-        raise SpeechEmotionError(f"--out {out}: is a folder; name the bundle file to write")
-    recognizer, corpora, cache, normalization = scoring_setup(args)
-    prepared, unreadable = normalized_corpora(recognizer, corpora, cache, args.split, normalization)
+    recognizer, prepared, unreadable, normalization, out = tuning_setup(args)
     logits = [w + recognizer.logit_offsets for c in prepared for w in network_logits(recognizer, c.examples, c.stats)]
     truth = [recognizer.labels.index(label) for c in prepared for label in c.labels]
     choice = choose_temperature(logits, truth, recognizer.pooling, recognizer.temperature)
@@ -43,8 +32,7 @@ def run(args: argparse.Namespace) -> int:
         TEMPERATURE: choice.temperature,
         "temperature_choice": {"split": args.split, "normalization": normalization, **choice.to_dict()},
     }
-    half = any(v.dtype == torch.float16 for v in source.state_dict.values())  # keep the precision it shipped in
-    model_id = save_bundle(replace(source, model_id=out.stem, metadata=metadata), out, half=half)
+    model_id = save_tuned_copy(source, out, metadata)
     print(f"{source.model_id}: temperature {choice.temperature:.3g} -> {out} ({model_id})")
     print(f"{'':<28}{'before':>8}{'after':>8}")
     print(f"{'negative log-likelihood':<28}{choice.nll_before:>8.3f}{choice.nll_after:>8.3f}")
