@@ -15,6 +15,7 @@ from speech_emotion.web import create_app
 from speech_emotion.web.security import COOKIE, SecurityError, check_bind, safe_report_path
 
 TOKEN = "s3cret-token-for-tests-0123"
+LOCAL = "http://127.0.0.1:8000"  # without a token the dashboard answers only to a loopback Host
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client(data):
     url, root = data
-    with TestClient(create_app(url, reports_dir=root / "reports", tz="Europe/Berlin")) as c:
+    with TestClient(create_app(url, reports_dir=root / "reports", tz="Europe/Berlin"), base_url=LOCAL) as c:
         yield c
 
 
@@ -253,3 +254,33 @@ def test_serve_reports_a_busy_port_in_one_line(data, capsys):
 def test_times_round_trip_as_utc(client):
     row = client.get("/api/utterances", params={"source": OTHER}).json()[0]
     assert row["start"] == (local(DAY, 12, 0) - timedelta(hours=1)).replace(tzinfo=None).isoformat() + "Z"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "LOCALHOST:80", "[::1]:8000", "[::1]"])
+def test_without_a_token_loopback_names_are_served(client, host):
+    assert client.get("/api/info", headers={"host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["attacker.example:8000", "evil.example", "127.0.0.1.evil.example", "", "[::2]:80"])
+def test_without_a_token_another_host_name_is_refused_against_dns_rebinding(client, host):
+    """A page on attacker.example whose name is rebound to 127.0.0.1 still sends Host: attacker.example."""
+    for path in ("/", "/api/info", "/api/utterances", "/api/stream"):
+        response = client.get(path, headers={"host": host})
+        assert response.status_code == 421 and "without a token" in response.json()["detail"]
+
+
+def test_with_a_token_any_host_name_is_served_to_the_token(guarded):
+    response = guarded.get(
+        "/api/info", headers={"host": "dashboard.care-home.example", "authorization": f"Bearer {TOKEN}"}
+    )
+    assert response.status_code == 200
+
+
+def test_only_files_that_reports_write_are_served(data, client):
+    _, root = data
+    (root / "reports" / "notes.txt").write_text("private")
+    (root / "reports" / "monitor.db").write_text("private")
+    assert client.get("/reports/notes.txt").status_code == 404
+    assert client.get("/reports/monitor.db").status_code == 404
+    served = next(p for p in (root / "reports").rglob("*.html"))
+    assert client.get(f"/reports/{served.relative_to(root / 'reports')}").status_code == 200

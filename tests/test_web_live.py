@@ -28,7 +28,7 @@ def site(tmp_path_factory):
     store = Store(url)
     fill_known_day(store)
     (root / "reports").mkdir()
-    (root / "reports" / "inside.txt").write_text("inside")
+    (root / "reports" / "inside.html").write_text("inside")
     (root / "secret.txt").write_text("outside the report folder")
     with serving(create_app(url, reports_dir=root / "reports", poll_interval_s=0.1)) as base:
         yield base, store
@@ -86,7 +86,7 @@ def test_raw_dot_segments_cannot_escape(site, raw):
     body = response.read().decode()
     connection.close()
     assert response.status == 404 and "outside the report folder" not in body and "root:" not in body
-    inside = httpx.get(f"{base}/reports/inside.txt", timeout=10)
+    inside = httpx.get(f"{base}/reports/inside.html", timeout=10)
     assert inside.status_code == 200 and inside.text == "inside"
 
 

@@ -4,7 +4,10 @@
   refuses to start without a token (``check_bind``).
 * With a token, every request (pages, API, stream, downloads, /docs) must carry it: ``Authorization: Bearer``,
   or ``?token=`` for a browser or an ``EventSource``, which then gets an HttpOnly cookie (``TokenGuard``).
-* A report download resolves its path (symlinks included) and must stay inside the report folder.
+* Without a token, a request must name the server by a loopback name in its ``Host`` header: otherwise a web
+  page a caregiver visits could rebind its own name to 127.0.0.1 (DNS rebinding) and read the residents' data.
+* A report download resolves its path (symlinks included), must stay inside the report folder and be a file
+  that reports write (HTML, PNG, JSON).
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ COOKIE = "speech_emotion_token"
 MIN_TOKEN_LENGTH = 16
 TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~-]+")
 REFUSED = "a valid token is required: send 'Authorization: Bearer <token>' or open the page with ?token=<token>"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})  # the names a tokenless request may use
+WRONG_HOST = "this dashboard answers only to 127.0.0.1, localhost or [::1] without a token"
+REPORT_SUFFIXES = frozenset({".html", ".png", ".json"})  # what reports write
 
 
 class SecurityError(SpeechEmotionError):
@@ -66,23 +72,38 @@ def safe_report_path(root: Path, relative: str) -> Path | None:
         candidate = (base / relative).resolve()
     except (OSError, ValueError, RuntimeError):
         return None
-    if not candidate.is_relative_to(base) or not candidate.is_file():
+    if not candidate.is_relative_to(base) or not candidate.is_file() or candidate.suffix not in REPORT_SUFFIXES:
         return None
     return candidate
 
 
+def host_name(host_header: str) -> str:
+    """The name in a ``Host`` header, without the port (``[::1]:8000`` -> ``[::1]``), lower-cased."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 class TokenGuard:
-    """ASGI middleware: with a token configured, nothing is served to a request that does not present it."""
+    """ASGI middleware: with a token configured, nothing is served to a request that does not present it;
+    without one, nothing to a request that does not name a loopback host."""
 
     def __init__(self, app: ASGIApp, token: str | None):
         self.app = app
         self.token = token.encode() if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.token is None or scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)
+        if self.token is None:
+            if host_name(conn.headers.get("host", "")) in LOOPBACK_HOSTS:
+                await self.app(scope, receive, send)
+            else:
+                await JSONResponse({"detail": WRONG_HOST}, status_code=421)(scope, receive, send)
+            return
         header = conn.headers.get("authorization", "")
         bearer = header[7:].strip() if header[:7].lower() == "bearer " else None
         from_query = conn.query_params.get("token")
