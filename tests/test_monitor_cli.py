@@ -22,7 +22,7 @@ from speech_emotion.audio import SAMPLE_RATE
 from speech_emotion.cli import main
 from speech_emotion.cli.history import parse_time
 from speech_emotion.monitor.logs import JsonFormatter
-from speech_emotion.store import MonitorSession, NewUtterance, Store
+from speech_emotion.store import MonitorSession, NewUtterance, Store, shown_url
 
 REPO = Path(__file__).resolve().parents[1]
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -154,3 +154,18 @@ def test_json_logs_carry_the_event_and_its_fields():
     line = json.loads(JsonFormatter().format(record))
     assert line["event"] == "utterance" and line["label"] == "sad" and line["p"] == 0.81
     assert line["level"] == "info" and datetime.fromisoformat(line["time"]).tzinfo is not None
+
+
+@pytest.mark.parametrize("command", ["history", "report", "serve", "calibrate"])
+def test_a_database_password_is_never_printed(command, tmp_path, capsys):
+    """A PostgreSQL URL that cannot be opened (no server on port 1): the error names the URL, password hidden."""
+    url = "postgresql+psycopg://nurse:s3cret-passw0rd@127.0.0.1:1/monitor"
+    argv = {
+        "calibrate": [str(tmp_path / "x.wav"), "--source=room"],
+        "report": ["--date=2026-12-01", "--out", str(tmp_path)],
+    }.get(command, [])
+    assert main([command, "--db", url, *argv]) != 0
+    err = capsys.readouterr().err
+    assert "s3cret-passw0rd" not in err and "nurse:***@127.0.0.1:1/monitor" in err and err.count("\n") == 1
+    assert shown_url("postgresql://u:p@h/db") == "postgresql://u:***@h/db" and shown_url("not a url") == "not a url"
+    assert shown_url("weird://u:p@h:x:y") == "weird://u:***@h:x:y"

@@ -7,6 +7,7 @@ restarted over audio it already processed stores nothing twice. No audio is ever
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -162,7 +164,7 @@ class Store:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             Base.metadata.create_all(self.engine)
         except (ArgumentError, OperationalError, ImportError) as e:
-            raise StoreError(f"--db {url}: cannot open the database ({_first_line(e)})") from e
+            raise StoreError(f"--db {shown_url(url)}: cannot open the database ({_first_line(e)})") from e
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -288,6 +290,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed and logged: the password, if any, replaced by ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # not a URL SQLAlchemy reads: hide what lies between "://user:" and "@"
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _first_line(error: Exception) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from speech_emotion.cli.db_options import default_db_url
 from speech_emotion.errors import SpeechEmotionError
-from speech_emotion.store import Store, StoreError
+from speech_emotion.store import Store, StoreError, shown_url
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -65,10 +65,10 @@ def open_existing(url: str) -> Store:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreError(f"--db {url}: not a database URL (e.g. sqlite:///monitor.db)") from None
+        raise StoreError(f"--db {shown_url(url)}: not a database URL (e.g. sqlite:///monitor.db)") from None
     database = parsed.database
     if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" and not Path(database).is_file():
-        raise StoreError(f"--db {url}: no such database file (has a monitor run with it?)")
+        raise StoreError(f"--db {shown_url(url)}: no such database file (has a monitor run with it?)")
     return Store(url)
 
 
