@@ -169,3 +169,19 @@ def test_a_database_password_is_never_printed(command, tmp_path, capsys):
     assert "s3cret-passw0rd" not in err and "nurse:***@127.0.0.1:1/monitor" in err and err.count("\n") == 1
     assert shown_url("postgresql://u:p@h/db") == "postgresql://u:***@h/db" and shown_url("not a url") == "not a url"
     assert shown_url("weird://u:p@h:x:y") == "weird://u:***@h:x:y"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["history", "--since", "0001-01-01T00:00:00+01:00"],
+        ["history", "--until", "9999-12-31T23:59:59+00:00"],
+        ["history", "--since", "99999999999d"],
+        ["report", "--date", "9999-12-31"],
+        ["report", "--date", "0001-01-01"],
+    ],
+)
+def test_out_of_range_times_are_one_line_errors(db, tmp_path, capsys, argv):
+    assert main([*argv, "--db", db, *(["--out", str(tmp_path)] if argv[0] == "report" else [])]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("error: --") and err.count("\n") == 1 and "Traceback" not in err

@@ -284,3 +284,18 @@ def test_only_files_that_reports_write_are_served(data, client):
     assert client.get("/reports/monitor.db").status_code == 404
     served = next(p for p in (root / "reports").rglob("*.html"))
     assert client.get(f"/reports/{served.relative_to(root / 'reports')}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/utterances?since=0001-01-01T00:00:00%2B01:00",
+        "/api/utterances?until=9999-12-31T23:59:59%2B00:00",
+        "/api/events?since=0001-01-01T00:00:00%2B01:00",
+        f"/api/summary/hourly?source={SOURCE}&date=9999-12-31",
+        f"/api/summary/hourly?source={SOURCE}&date=0001-01-01",
+    ],
+)
+def test_out_of_range_times_are_a_422_not_a_crash(client, path):
+    response = client.get(path)
+    assert response.status_code == 422 and "must lie from 1970-01-01 to 9998-12-31" in response.json()["detail"]

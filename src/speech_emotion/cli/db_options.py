@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from speech_emotion.errors import SpeechEmotionError
-from speech_emotion.reports.timezones import local_zone
+from speech_emotion.reports.timezones import check_day, local_zone
 from speech_emotion.store import Store
 
 
@@ -54,6 +54,7 @@ def parse_day(text: str | None, field: str = "--date") -> date:
     if not text:
         return datetime.now(local_zone()).date()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as e:
         raise SpeechEmotionError(f"{field} {text}: not a date ({e}; use YYYY-MM-DD)") from e
+    return check_day(day, field)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from speech_emotion.cli.db_options import default_db_url
 from speech_emotion.errors import SpeechEmotionError
+from speech_emotion.reports.timezones import check_time
 from speech_emotion.store import Store, StoreError, shown_url
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
@@ -31,15 +32,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def parse_time(text: str, option: str, now: datetime | None = None) -> datetime:
     """An aware datetime from ISO 8601 (local time when it has no zone) or an age such as ``2h``."""
     m = _RELATIVE.match(text.strip())
-    if m:
-        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
     try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        if m:
+            moment = (now or datetime.now(UTC)) - timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+        else:
+            moment = datetime.fromisoformat(text.strip())
+    except (OverflowError, ValueError):
         raise SpeechEmotionError(
             f"{option} {text!r}: not an ISO 8601 time (2025-01-31T08:00, 2025-01-31) nor an age (90s, 15m, 2h, 7d)"
         ) from None
-    return moment if moment.tzinfo else moment.astimezone()
+    return check_time(moment if moment.tzinfo else _local(moment, option, text), option)
+
+
+def _local(moment: datetime, option: str, text: str) -> datetime:
+    try:
+        return moment.astimezone()
+    except (OverflowError, ValueError):
+        raise SpeechEmotionError(f"{option} {text!r}: must lie from 1970-01-01 to 9998-12-31") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,17 +8,40 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from speech_emotion.errors import SpeechEmotionError
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)  # the days a monitor's data may lie on
 
 
 class TimeZoneError(SpeechEmotionError):
     """An unknown zone name: ``"--tz <name>: <reason>"``."""
+
+
+class TimeRangeError(SpeechEmotionError):
+    """A day or time outside the years a monitor's data may lie in: ``"<field> <value>: <reason>"``."""
+
+
+def check_day(day: date, field: str) -> date:
+    """``day``, or :class:`TimeRangeError` when it lies before 1970 or after 9998 (a day there has no end)."""
+    if not EARLIEST <= day <= LATEST:
+        raise TimeRangeError(f"{field} {day.isoformat()}: must lie from {EARLIEST} to {LATEST}")
+    return day
+
+
+def check_time(moment: datetime, field: str) -> datetime:
+    """``moment`` in UTC, or :class:`TimeRangeError` when it lies outside the days of :func:`check_day`."""
+    try:
+        utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise TimeRangeError(f"{field} {moment.isoformat()}: must lie from {EARLIEST} to {LATEST}") from None
+    if not EARLIEST <= utc.date() <= LATEST:
+        raise TimeRangeError(f"{field} {moment.isoformat()}: must lie from {EARLIEST} to {LATEST}")
+    return utc
 
 
 def resolve_zone(name: str | None, field: str = "--tz") -> tzinfo:

@@ -20,7 +20,14 @@ from pydantic import AwareDatetime
 
 from speech_emotion.reports import palette
 from speech_emotion.reports.summary import summarize_day
-from speech_emotion.reports.timezones import TimeZoneError, resolve_zone, zone_name
+from speech_emotion.reports.timezones import (
+    TimeRangeError,
+    TimeZoneError,
+    check_day,
+    check_time,
+    resolve_zone,
+    zone_name,
+)
 from speech_emotion.store import Store
 from speech_emotion.web import live
 from speech_emotion.web.archive import list_reports
@@ -68,6 +75,11 @@ def required_source(source: Annotated[str | None, Depends(known_source)]) -> str
 
 
 def time_range(since: Since = None, until: Until = None) -> tuple[datetime | None, datetime | None]:
+    try:
+        since = None if since is None else check_time(since, "since")
+        until = None if until is None else check_time(until, "until")
+    except TimeRangeError as e:
+        raise HTTPException(422, str(e)) from e
     if since is not None and until is not None and until <= since:
         raise HTTPException(422, "until: must be later than since")
     return since, until
@@ -124,7 +136,10 @@ def hourly_summary(
     zone: Zone,
     day: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD (default: today)")] = None,
 ) -> HourlySummary:
-    day = day or datetime.now(zone).date()
+    try:
+        day = check_day(day or datetime.now(zone).date(), "date")
+    except TimeRangeError as e:
+        raise HTTPException(422, str(e)) from e
     s = summarize_day(store, source, day, zone)
     return HourlySummary(
         source=source,
