@@ -115,3 +115,19 @@ def test_serve_stops_cleanly_with_a_page_streaming(tmp_path, signals):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.parametrize("resume", ["9" * 30 + ":1", "1:" + "9" * 5000, "-1:3", "abc", "99999999:99999999"])
+def test_a_huge_or_bad_last_event_id_resumes_from_the_newest_rows(site, resume):
+    """A cursor beyond the database's integers, or ahead of its newest rows, starts at the newest rows: the
+    stream stays up and shows what comes next."""
+    base, store = site
+    with httpx.stream("GET", f"{base}/api/stream", headers={"Last-Event-ID": resume}, timeout=10) as response:
+        lines = response.iter_lines()
+        (ready,) = read_events(lines, 1)
+        newest = json.loads(ready["data"])["cursor"]
+        u, e = (int(x) for x in newest.split(":"))
+        assert newest == ready["id"] and u <= 10**6 and e <= 10**6
+        store.add_utterance(utterance(SOURCE, datetime.now(UTC), 2.0, "happy"))  # a new start: not a duplicate
+        (row,) = read_events(lines, 1)
+        assert row["event"] == "utterance" and int(row["id"].split(":")[0]) == u + 1

@@ -24,6 +24,10 @@ BATCH = 500
 RETRY_MS = 2000
 
 
+MAX_ID = 2**63  # SQLite's and PostgreSQL's largest integer key, plus one
+MAX_ID_DIGITS = len(str(MAX_ID))
+
+
 @dataclass(frozen=True)
 class Cursor:
     utterance_id: int
@@ -34,11 +38,20 @@ class Cursor:
 
     @classmethod
     def parse(cls, text: str | None) -> Cursor | None:
+        """A cursor from ``Last-Event-ID``; None for anything else (ids are below 2**63, as the databases'),
+        including text too long to be one."""
+        if not text or len(text) > 2 * MAX_ID_DIGITS + 1:
+            return None
         try:
-            u, e = (int(x) for x in (text or "").split(":"))
+            u, e = (int(x) for x in text.split(":"))
         except ValueError:
             return None
-        return cls(u, e) if u >= 0 and e >= 0 else None
+        return cls(u, e) if 0 <= u < MAX_ID and 0 <= e < MAX_ID else None
+
+    def at_most(self, latest: Cursor) -> Cursor:
+        """This cursor, but no further than ``latest``: a cursor ahead of the newest rows (another database,
+        or one made anew) would otherwise hide every new row until the ids caught up."""
+        return Cursor(min(self.utterance_id, latest.utterance_id), min(self.event_id, latest.event_id))
 
 
 def latest_cursor(store: Store) -> Cursor:
@@ -65,7 +78,9 @@ async def events(
 ) -> AsyncIterator[ServerSentEvent]:
     """``ready`` first (the client may load the page's data from then on), then ``utterance`` and ``event``,
     until the server is ``stopping`` (an open stream would otherwise hold its shutdown up)."""
-    cursor = Cursor.parse(resume) or await run_in_threadpool(latest_cursor, store)
+    latest = await run_in_threadpool(latest_cursor, store)
+    resumed = Cursor.parse(resume)
+    cursor = latest if resumed is None else resumed.at_most(latest)
     yield ServerSentEvent(event="ready", data={"cursor": cursor.encode()}, id=cursor.encode(), retry=RETRY_MS)
     while not stopping.is_set():
         utterances, new_events = await run_in_threadpool(rows_after, store, cursor, source)
