@@ -64,24 +64,43 @@ def test_bad_files_are_reported_and_good_ones_still_scored(tiny_bundle, tmp_path
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+# predict with the second file's reading held until a signal file appears: a slow disk or network share
+SLOW_READ = """
+import pathlib, sys, time
+from speech_emotion.cli import main, predict
+real = predict.load_audio
+def held(path, **options):
+    while path.endswith("slow.wav") and not pathlib.Path(path + ".go").exists():
+        time.sleep(0.05)
+    return real(path, **options)
+predict.load_audio = held
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_each_file_is_printed_before_the_next_is_read(tiny_bundle, tmp_path):
     # a long list over a slow disk or network share: results must not wait for the last file
     first = write_clip(tmp_path / "first.wav", 1.0)
-    slow = tmp_path / "slow.wav"
-    os.mkfifo(slow)  # reading it blocks until something writes to it
-    cmd = [sys.executable, "-m", "speech_emotion", "predict", first, str(slow), "--model", str(tiny_bundle)]
+    slow = write_clip(tmp_path / "slow.wav", 1.0)
+    cmd = [sys.executable, "-c", SLOW_READ, "predict", first, slow, "--model", str(tiny_bundle)]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         try:
             ready, _, _ = select.select([process.stdout], [], [], 120)
             assert ready, "nothing printed while the second file was still unread"
             assert process.stdout.readline().startswith(first + "\t")
         finally:
-            with open(slow, "w"):  # an empty write end: the second file turns out to be no audio
-                pass
-        _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 1
-    assert stderr.startswith(f"error: {slow}: not a readable audio file")
+            (tmp_path / "slow.wav.go").touch()
+        rest, _ = process.communicate(timeout=120)
+    assert process.returncode == 0 and rest.startswith(slow + "\t")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_pipe_is_refused_in_one_line_without_waiting_for_it(tiny_bundle, tmp_path):
+    pipe = tmp_path / "pipe.wav"
+    os.mkfifo(pipe)  # reading it would block until something writes to it
+    result = run_cli("predict", str(pipe), "--model", str(tiny_bundle))
+    assert result.returncode == 1
+    assert result.stderr == f"error: {pipe}: not a regular file (a pipe or device cannot be read as audio)\n"
 
 
 def test_missing_model_is_one_line(tmp_path):

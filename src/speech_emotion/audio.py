@@ -7,6 +7,7 @@ Files are read in blocks, mixed down and resampled as a stream (soxr), so memory
 from __future__ import annotations
 
 import os
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,23 +28,44 @@ CLIP_SHARE = 0.01  # of a buffer's samples at full scale: the input is clipping
 def load_audio(path: str | os.PathLike, max_seconds: float | None = DEFAULT_MAX_SECONDS) -> np.ndarray:
     """Read ``path`` as 16 kHz mono float32; raise :class:`AudioError` naming the file and reason."""
     path = Path(path)
+    with _open(path, max_seconds) as f:
+        try:
+            audio, frames = _read_resampled(f)
+        except (sf.LibsndfileError, RuntimeError, ValueError) as e:
+            raise AudioError(path, f"corrupt or truncated audio ({_libsndfile_reason(e)})") from e
+        if frames < f.frames:
+            raise AudioError(path, f"truncated: the header promises {f.frames} frames, the file holds {frames}")
+    return check_samples(audio, path)
+
+
+def probe_audio(path: str | os.PathLike, max_seconds: float | None = DEFAULT_MAX_SECONDS) -> None:
+    """Raise the :class:`AudioError` :func:`load_audio` would for a file it cannot open, without decoding it."""
+    with _open(Path(path), max_seconds):
+        pass
+
+
+def _open(path: Path, max_seconds: float | None) -> sf.SoundFile:
     if not path.exists():
         raise AudioError(path, "no such file")
     if path.is_dir():
         raise AudioError(path, "is a directory, not an audio file")
+    if not path.is_file():
+        raise AudioError(path, "not a regular file (a pipe or device cannot be read as audio)")
     if not os.access(path, os.R_OK):
         raise AudioError(path, "permission denied")
     try:
         f = sf.SoundFile(path)
     except (sf.LibsndfileError, RuntimeError) as e:
         raise AudioError(path, f"not a readable audio file ({_libsndfile_reason(e)})") from e
-    with f:
+    try:
+        promised = _wav_header_frames(path) if f.format == "WAV" else 0
+        if promised > f.frames:
+            raise AudioError(path, f"truncated: the header promises {promised} frames, the file holds {f.frames}")
         _check_length(path, f.frames, f.samplerate, max_seconds)
-        try:
-            audio = _read_resampled(f)
-        except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-            raise AudioError(path, f"corrupt or truncated audio ({_libsndfile_reason(e)})") from e
-    return check_samples(audio, path)
+    except AudioError:
+        f.close()
+        raise
+    return f
 
 
 def check_samples(audio: np.ndarray, source: object) -> np.ndarray:
@@ -122,6 +144,8 @@ def to_pcm16(audio: np.ndarray) -> np.ndarray:
 def _check_length(path: Path, frames: int, rate: int, max_seconds: float | None) -> None:
     if rate <= 0:
         raise AudioError(path, f"invalid sample rate {rate}")
+    if max_seconds is not None and not max_seconds > 0:
+        raise AudioError("--max-seconds", f"must be a positive number of seconds, not {max_seconds}")
     if frames == 0:
         raise AudioError(path, "contains no audio samples")
     seconds = frames / rate
@@ -129,15 +153,28 @@ def _check_length(path: Path, frames: int, rate: int, max_seconds: float | None)
         raise AudioError(path, f"is {seconds:.0f} s long, over the {max_seconds:.0f} s limit (raise --max-seconds)")
 
 
-def _read_resampled(f: sf.SoundFile) -> np.ndarray:
+def _wav_header_frames(path: Path) -> int:
+    """The frames a PCM WAV header promises (libsndfile quietly counts only those present); 0 if unknown, as
+    for a stream whose writer put the largest size there (0xFFFFFFFF: "until the end")."""
+    try:
+        with wave.open(str(path)) as w:
+            frames, frame_bytes = w.getnframes(), w.getsampwidth() * w.getnchannels()
+    except (wave.Error, EOFError, OSError):
+        return 0
+    return 0 if frames * frame_bytes >= 0xFFFFFFFF - frame_bytes else frames
+
+
+def _read_resampled(f: sf.SoundFile) -> tuple[np.ndarray, int]:
+    """The file's samples at 16 kHz mono, and how many frames it really held."""
     resampler = None if f.samplerate == SAMPLE_RATE else soxr.ResampleStream(f.samplerate, SAMPLE_RATE, 1)
-    pieces = []
+    pieces, frames = [], 0
     for block in f.blocks(blocksize=_BLOCK_FRAMES, dtype="float32", always_2d=True):
+        frames += len(block)
         mono = block.mean(axis=1, dtype=np.float32)
         pieces.append(mono if resampler is None else resampler.resample_chunk(mono))
     if resampler is not None:
         pieces.append(resampler.resample_chunk(np.zeros(0, np.float32), last=True))
-    return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    return (np.concatenate(pieces) if pieces else np.zeros(0, np.float32)), frames
 
 
 def _libsndfile_reason(error: Exception) -> str:

@@ -8,10 +8,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.reports.timezones import check_day, local_zone
-from speech_emotion.store import Store
+from speech_emotion.store import Store, StoreError, shown_url
 
 
 def data_folder() -> Path:
@@ -58,3 +59,16 @@ def parse_day(text: str | None, field: str = "--date") -> date:
     except ValueError as e:
         raise SpeechEmotionError(f"{field} {text}: not a date ({e}; use YYYY-MM-DD)") from e
     return check_day(day, field)
+
+
+def open_existing_store(url: str) -> Store:
+    """The store at ``url`` for a command that reads what a monitor wrote (history, report, serve), refusing to
+    create an empty SQLite file where a typo pointed."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"--db {shown_url(url)}: not a database URL (e.g. sqlite:///monitor.db)") from None
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" and not Path(database).is_file():
+        raise StoreError(f"--db {shown_url(url)}: no such database file (has a monitor run with it?)")
+    return Store(url)

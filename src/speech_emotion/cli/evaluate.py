@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -93,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.protocol and args.normalization:
         raise SpeechEmotionError("--protocol and --normalization: give one or the other")
+    if args.json:
+        writable_file(Path(args.json), "--json")
     recognizer, corpora, cache, normalization = scoring_setup(args)
     reports = {}
     for name in dict.fromkeys(args.protocol or [normalization]):
@@ -107,6 +110,15 @@ def run(args: argparse.Namespace) -> int:
             payload["protocols"] = {name: report.to_dict() for name, report in reports.items()}
         else:
             payload = reports[normalization].to_dict()
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
-    return 0
+    return 1 if any(report.unreadable for report in reports.values()) else 0  # skipped files: say so in the status
+
+
+def writable_file(path: Path, option: str) -> None:
+    """Fail now, with one line, if ``path`` cannot be written when the work is done."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SpeechEmotionError(f"{option} {path}: cannot make its folder ({e.strerror})") from None
+    if path.is_dir() or not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise SpeechEmotionError(f"{option} {path}: cannot be written (a folder, or no permission)")

@@ -6,15 +6,10 @@ import argparse
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
-from speech_emotion.cli.db_options import default_db_url
+from speech_emotion.cli.db_options import default_db_url, open_existing_store
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.reports.timezones import check_time
-from speech_emotion.store import Store, StoreError, shown_url
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -54,7 +49,7 @@ def _local(moment: datetime, option: str, text: str) -> datetime:
 def run(args: argparse.Namespace) -> int:
     since = parse_time(args.since, "--since") if args.since else None
     until = parse_time(args.until, "--until") if args.until else None
-    store = open_existing(args.db)
+    store = open_existing_store(args.db)
     try:
         rows = store.utterances(
             since=since, until=until, source_id=args.source, limit=args.limit, newest_first=args.limit is not None
@@ -67,18 +62,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_table(rows)
     return 0
-
-
-def open_existing(url: str) -> Store:
-    """The store at ``url``, refusing to create an empty SQLite file where a typo pointed."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(f"--db {shown_url(url)}: not a database URL (e.g. sqlite:///monitor.db)") from None
-    database = parsed.database
-    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" and not Path(database).is_file():
-        raise StoreError(f"--db {shown_url(url)}: no such database file (has a monitor run with it?)")
-    return Store(url)
 
 
 def print_table(rows) -> None:

@@ -15,8 +15,10 @@ import threading
 from contextlib import nullcontext
 from pathlib import Path
 
+from speech_emotion.cli.arguments import positive_seconds
 from speech_emotion.cli.db_options import default_db_url, default_reports_folder, open_store
 from speech_emotion.cli.model_option import add_model_argument
+from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.monitor.config import load_config
 from speech_emotion.monitor.daily_reports import DailyReporter, ReportConfig
 from speech_emotion.monitor.logs import log_event, use_json_logs
@@ -38,7 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument("--speed", type=float, default=1.0, help="--file: times real time (default 1; 0: as fast as can be)")
     p.add_argument("--db", default=default_db_url(), help="database URL (default: %(default)s)")
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--duration", type=positive_seconds, metavar="S", help="stop after S seconds")
     p.add_argument("--config", metavar="FILE", help="TOML configuration (see docs/monitor.md)")
     add_model_argument(p)
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -106,6 +108,8 @@ def open_source(args: argparse.Namespace):
     """The audio source the arguments name, and the robot to react through (None without one).
 
     Imported here so that ``qi`` and PortAudio are loaded only by the source that needs them."""
+    if args.robot is not None and not args.robot.strip():
+        raise SpeechEmotionError("--robot: empty; give the robot's address, HOST or HOST:PORT")
     if args.robot:
         from speech_emotion.monitor.sources.nao import NaoSource
         from speech_emotion.robot.client import RobotClient

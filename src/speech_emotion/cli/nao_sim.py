@@ -12,6 +12,7 @@ import threading
 from datetime import datetime
 
 from speech_emotion.audio import CHUNK_SAMPLES, DEFAULT_MAX_SECONDS, load_audio, to_pcm16
+from speech_emotion.cli.arguments import positive_seconds
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,7 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=CHUNK_SAMPLES,
         help="samples per microphone buffer (default: %(default)s, 170 ms as on a NAO)",
     )
-    p.add_argument("--max-seconds", type=float, default=DEFAULT_MAX_SECONDS, help="refuse longer audio files")
+    p.add_argument(
+        "--max-seconds", type=positive_seconds, default=DEFAULT_MAX_SECONDS, help="refuse longer audio files"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from speech_emotion.audio import DEFAULT_MAX_SECONDS, load_audio
+from speech_emotion.cli.arguments import positive_seconds
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import AudioError, SpeechEmotionError
 from speech_emotion.normalization import NormStats
@@ -31,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=POOLINGS,
         help="utterance score from window scores: max logit (reference) or mean probability (default: the model's)",
     )
-    p.add_argument("--max-seconds", type=float, default=DEFAULT_MAX_SECONDS, help="refuse longer files")
+    p.add_argument("--max-seconds", type=positive_seconds, default=DEFAULT_MAX_SECONDS, help="refuse longer files")
     p.add_argument(
         "--same-speaker",
         action="store_true",

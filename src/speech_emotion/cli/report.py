@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from speech_emotion.cli.db_options import add_db, add_tz, parse_day
+from speech_emotion.cli.db_options import add_db, add_tz, open_existing_store, parse_day
 from speech_emotion.reports.daily import generate_daily_reports
 from speech_emotion.reports.timezones import resolve_zone
-from speech_emotion.store import Store
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     day = parse_day(args.date)
     zone = resolve_zone(args.tz)
-    store = Store(args.db)
+    store = open_existing_store(args.db)
     try:
         written = generate_daily_reports(store, day, args.out, tz=zone, sources=[args.source] if args.source else None)
     finally:

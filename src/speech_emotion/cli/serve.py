@@ -13,7 +13,7 @@ from types import FrameType
 
 import uvicorn
 
-from speech_emotion.cli.db_options import add_db, add_tz
+from speech_emotion.cli.db_options import add_db, add_tz, open_existing_store
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.web.app import create_app
 from speech_emotion.web.security import check_bind
@@ -36,6 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get(TOKEN_ENV) or None
     check_bind(args.host, token)
+    open_existing_store(args.db).close()  # a mistyped path is an error, not an empty dashboard
     stopping = threading.Event()
     app = create_app(args.db, reports_dir=args.reports, token=token, tz=args.tz, stopping=stopping)
     if args.reports and not Path(args.reports).is_dir():

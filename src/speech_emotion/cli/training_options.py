@@ -6,6 +6,7 @@ import argparse
 
 import torch
 
+from speech_emotion.cli.arguments import non_negative_float, positive_int
 from speech_emotion.preprocessing import STATISTICS
 from speech_emotion.training.config import TrainConfig
 
@@ -82,17 +83,3 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         seed=args.seed,
         bf16=args.bf16 or None,
     )
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a number of zero or more")
-    return value

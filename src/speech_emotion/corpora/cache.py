@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from speech_emotion import trimming
 from speech_emotion.audio import load_audio
-from speech_emotion.corpora.base import Unreadable
+from speech_emotion.corpora.base import CorpusError, Unreadable
 from speech_emotion.errors import AudioError
 from speech_emotion.preprocessing import FEATURE_KINDS, Preprocessing
 
@@ -73,6 +73,14 @@ class FeatureCache:
         self.trim = trim
         self.kind = kind
         self.root = Path(root or default_cache_dir()) / settings_key(trim, kind)
+        try:  # now, not after an hour of extraction
+            self.root.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.root, os.W_OK):
+                raise PermissionError(13, "permission denied")
+        except OSError as e:
+            raise CorpusError(
+                root or default_cache_dir(), f"cannot keep features here ({e.strerror}); choose another --cache"
+            ) from e
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.progress = progress
 

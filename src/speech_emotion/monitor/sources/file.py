@@ -17,7 +17,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from speech_emotion.audio import CHUNK_SAMPLES, DEFAULT_MAX_SECONDS, SAMPLE_RATE, load_audio
+from speech_emotion.audio import CHUNK_SAMPLES, DEFAULT_MAX_SECONDS, SAMPLE_RATE, load_audio, probe_audio
 from speech_emotion.errors import AudioError
 from speech_emotion.monitor.sources.base import (
     AudioChunk,
@@ -55,6 +55,8 @@ class FileSource(Source):
         self.start = start
         self.chunk_samples = chunk_samples
         self.max_seconds = max_seconds
+        if len(self.files) == 1:  # a lone file that cannot be read is the caller's error, before anything starts
+            probe_audio(self.files[0], max_seconds)
 
     def chunks(self, stop: threading.Event) -> Iterator[AudioChunk]:
         began = time.monotonic()
