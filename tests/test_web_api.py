@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event as sql_event
 
 from monitor_data import DAY, EXPECTED_HOURS, EXPECTED_TOTALS, OTHER, SOURCE, ZONE, fill_known_day, local
 from speech_emotion.cli import main
@@ -299,3 +300,23 @@ def test_only_files_that_reports_write_are_served(data, client):
 def test_out_of_range_times_are_a_422_not_a_crash(client, path):
     response = client.get(path)
     assert response.status_code == 422 and "must lie from 1970-01-01 to 9998-12-31" in response.json()["detail"]
+
+
+def test_events_are_ordered_and_limited_by_the_database(client):
+    """/api/events?limit=1 over half a million events read one row, not all of them (7 s and 1 GB before)."""
+    engine = client.app.state.store.engine
+    statements = []
+
+    def record(connection, cursor, statement, *rest):
+        statements.append(statement)
+
+    sql_event.listen(engine, "before_cursor_execute", record)
+    try:
+        newest = client.get("/api/events", params={"limit": 1}).json()
+        oldest = client.get("/api/events", params={"limit": 1, "order": "oldest"}).json()
+    finally:
+        sql_event.remove(engine, "before_cursor_execute", record)
+    every = client.get("/api/events", params={"limit": 1000}).json()
+    assert len(every) > 1 and newest == every[:1] and oldest == every[-1:]
+    queries = [q for q in statements if "FROM events" in q]
+    assert queries and all("LIMIT" in q and "ORDER BY" in q for q in queries)

@@ -256,12 +256,17 @@ class Store:
         until: datetime | None = None,
         source_id: str | None = None,
         kinds: list[str] | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
     ) -> list[EventRow]:
+        """Events in ``[since, until)``, oldest first unless ``newest_first``; the database orders and limits them
+        (on the time index), so the newest of half a million events costs one row."""
         q = _filtered(select(EventRow), EventRow.time, EventRow.source_id, since, until, source_id)
         if kinds:
             q = q.where(EventRow.kind.in_(kinds))
+        order = (EventRow.time.desc(), EventRow.id.desc()) if newest_first else (EventRow.time, EventRow.id)
         with self.session() as s:
-            return list(s.scalars(q.order_by(EventRow.time, EventRow.id)))
+            return list(s.scalars(q.order_by(*order).limit(limit)))
 
     def sources(self) -> list[str]:
         """Every source that has stored an utterance or started a session."""

@@ -165,9 +165,9 @@ def events(
     order: Order = "newest",
 ) -> list[Event]:
     since, until = window
-    rows = store.events(since=since, until=until, source_id=source, kinds=[kind] if kind else None)
-    rows = rows[::-1] if order == "newest" else rows
-    return [Event.of(e) for e in rows[:limit]]
+    kinds = [kind] if kind else None
+    rows = store.events(since, until, source, kinds, limit=limit, newest_first=order == "newest")
+    return [Event.of(e) for e in rows]
 
 
 @router.get("/reports", response_model=list[Report], summary="the report archive, newest day first")
