@@ -9,8 +9,8 @@ import pytest
 
 from monitor_helpers import RecordingRobot
 from speech_emotion.monitor.config import ConfigError, MonitorConfig, load_config
-from speech_emotion.monitor.reactions import ComfortConfig, LedConfig, ReactionConfig, Reactions
-from speech_emotion.store import NewEvent, NewUtterance
+from speech_emotion.monitor.reactions import ComfortConfig, LedConfig, ReactionConfig, Reactions, last_alert
+from speech_emotion.store import NewEvent, NewUtterance, Store
 
 NOON = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
 COMFORT = ComfortConfig(window_minutes=5, min_share=0.5, min_speech_s=20, cooldown_minutes=30, sentences=("a", "b"))
@@ -175,3 +175,22 @@ def test_config_mistakes_are_one_line_errors_naming_the_key(tmp_path, text, mess
 def test_a_missing_config_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="no such configuration file"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_the_cool_down_holds_across_a_restart(tmp_path):
+    """A monitor in a crash loop: the last alert comes from the store, so a restart does not comfort again."""
+    store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    try:
+        config = ReactionConfig(quiet_hours=(), leds=LedConfig(enabled=False), comfort=COMFORT)
+        first = Reactions(config, RecordingRobot(), store.add_event, "nao", last_alert(store, "nao"))
+        speak(first, NOON, "nnsss")
+        assert last_alert(store, "nao") == NOON + timedelta(seconds=44) and last_alert(store, "other") is None
+        robot = RecordingRobot()  # the monitor restarts a minute later; the person is still sad
+        again = Reactions(config, robot, store.add_event, "nao", last_alert(store, "nao"))
+        speak(again, NOON + timedelta(minutes=1), "sssss")
+        assert robot.calls == [] and len(store.events(kinds=["alert"])) == 1
+        fresh = RecordingRobot()  # as it was before: a monitor that forgot its alerts comforts at once
+        speak(Reactions(config, fresh, store.add_event, "nao"), NOON + timedelta(minutes=1), "sssss")
+        assert fresh.calls == [("say", "a")]
+    finally:
+        store.close()

@@ -23,7 +23,7 @@ from speech_emotion.monitor.config import load_config
 from speech_emotion.monitor.daily_reports import DailyReporter, ReportConfig
 from speech_emotion.monitor.logs import log_event, use_json_logs
 from speech_emotion.monitor.pipeline import Metrics, Monitor
-from speech_emotion.monitor.reactions import Reactions
+from speech_emotion.monitor.reactions import Reactions, last_alert
 from speech_emotion.recognizer import EmotionRecognizer
 
 log = logging.getLogger("speech_emotion.monitor")
@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         keep_audio=args.keep_audio,
         settings={"source": _describe(args), "config": config.to_dict()},
     )
-    monitor.listeners.append(Reactions(config.reactions, robot, monitor.record_event, source.source_id))
+    since = last_alert(store, source.source_id)  # the comfort cool-down goes on across restarts
+    monitor.listeners.append(Reactions(config.reactions, robot, monitor.record_event, source.source_id, since))
     try:
         with daily_reporter(config.reports, args.reports, args.db, monitor) or nullcontext():
             serve(monitor, args.duration)

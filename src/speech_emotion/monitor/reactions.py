@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from speech_emotion.monitor.logs import log_event
 from speech_emotion.reports.timezones import parse_time_of_day
-from speech_emotion.store import NewEvent, NewUtterance
+from speech_emotion.store import NewEvent, NewUtterance, Store
 
 log = logging.getLogger(__name__)
+ALERT = "alert"  # the kind of event a comfort alert is stored as
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
@@ -106,18 +107,31 @@ def _parse_hours(spec: str) -> tuple[time, time]:
         raise ValueError(f"reactions.quiet_hours: {spec!r} is not HH:MM-HH:MM") from None
 
 
+def last_alert(store: Store, source_id: str) -> datetime | None:
+    """When the source's latest stored alert was, or None."""
+    latest = store.events(source_id=source_id, kinds=[ALERT], limit=1, newest_first=True)
+    return latest[0].time if latest else None
+
+
 class Reactions:
     """Called with each newly stored utterance; talks to the robot and records alerts through ``record``."""
 
     def __init__(
-        self, config: ReactionConfig, robot: RobotClient | None, record: Callable[[NewEvent], None], source_id: str
+        self,
+        config: ReactionConfig,
+        robot: RobotClient | None,
+        record: Callable[[NewEvent], None],
+        source_id: str,
+        last_alert: datetime | None = None,
     ):
+        """``last_alert``: when the source's latest alert was (:func:`last_alert`), so that the cool-down holds
+        across restarts: a monitor in a crash loop must not comfort the person again at every start."""
         self.config = config
         self.robot = robot
         self.record = record
         self.source_id = source_id
         self._window: deque[NewUtterance] = deque()
-        self._last_alert: datetime | None = None
+        self._last_alert = last_alert
         self._alerts = 0
 
     def __call__(self, utterance: NewUtterance) -> None:
@@ -174,7 +188,7 @@ class Reactions:
             "sentence": sentence if spoken else None,
             "reason": reason or None,
         }
-        self.record(NewEvent(source_id=self.source_id, kind="alert", message=message, time=moment, data=data))
+        self.record(NewEvent(source_id=self.source_id, kind=ALERT, message=message, time=moment, data=data))
 
     def _robot_call(self, method: Callable[[str], bool], argument: str) -> bool:
         try:
