@@ -185,3 +185,29 @@ def test_out_of_range_times_are_one_line_errors(db, tmp_path, capsys, argv):
     assert main([*argv, "--db", db, *(["--out", str(tmp_path)] if argv[0] == "report" else [])]) != 0
     err = capsys.readouterr().err
     assert err.startswith("error: --") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_recording_replayed_after_a_touch_or_as_a_copy_stores_nothing_twice(tmp_path, tiny_bundle):
+    """Its capture times come from the first time its content was heard, not from its modification time."""
+    audio, _ = lay_out([espeak(s) for s in SENTENCES[:2]], [1.0, 1.0])
+    recording = tmp_path / "a" / "rec.wav"
+    recording.parent.mkdir()
+    sf.write(recording, audio, SAMPLE_RATE)
+    db = f"sqlite:///{tmp_path / 'monitor.db'}"
+    run = ["monitor", "--db", db, "--model", str(tiny_bundle), "--speed", "0"]
+    assert main([*run, "--file", str(recording)]) == 0
+    first = [(u.start, u.end) for u in Store(db).utterances()]
+    assert len(first) >= 2
+    os.utime(recording, (recording.stat().st_atime + 3600, recording.stat().st_mtime + 3600))  # touch
+    copy = tmp_path / "b" / "rec.wav"
+    copy.parent.mkdir()
+    copy.write_bytes(recording.read_bytes())
+    for replay in (recording, copy):
+        assert main([*run, "--file", str(replay)]) == 0
+        assert [(u.start, u.end) for u in Store(db).utterances()] == first
+    other = tmp_path / "c" / "rec.wav"  # other bytes under the same name: another recording
+    other.parent.mkdir()
+    sf.write(other, audio[::-1].copy(), SAMPLE_RATE)
+    os.utime(other, (0, recording.stat().st_mtime + 7200))
+    assert main([*run, "--file", str(other)]) == 0
+    assert len(Store(db).utterances()) > len(first)

@@ -6,6 +6,7 @@ Files are read in blocks, mixed down and resampled as a stream (soxr), so memory
 
 from __future__ import annotations
 
+import hashlib
 import os
 import wave
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ SAMPLE_RATE = 16_000
 DEFAULT_MAX_SECONDS = 3600.0
 CHUNK_SAMPLES = 2730  # 170 ms at 16 kHz: one NAO microphone buffer (8192 samples at 48 kHz, decimated by 3)
 _BLOCK_FRAMES = 1 << 18
+_HASH_BLOCK = 1 << 20
 CLIP_LEVEL = 0.999
 CLIP_SHARE = 0.01  # of a buffer's samples at full scale: the input is clipping
 
@@ -134,6 +136,15 @@ class TimedAudio:
     @property
     def end(self) -> float:
         return self.start + self.duration
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """SHA-256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def to_pcm16(audio: np.ndarray) -> np.ndarray:

@@ -132,6 +132,18 @@ class SpeakerStatsRow(Base):
     stats: Mapped[dict] = mapped_column(JSON)
 
 
+class RecordingRow(Base):
+    """When a recording's content was first heard by a source: a replay of the same bytes (a copy, a ``touch``)
+    takes the same times, so its utterances are recognised as already stored."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (UniqueConstraint("source_id", "digest", name="uq_recording_source_digest"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the file's bytes
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 @dataclass(frozen=True)
 class NewUtterance:
     source_id: str
@@ -267,6 +279,18 @@ class Store:
         order = (EventRow.time.desc(), EventRow.id.desc()) if newest_first else (EventRow.time, EventRow.id)
         with self.session() as s:
             return list(s.scalars(q.order_by(*order).limit(limit)))
+
+    def recording_start(self, source_id: str, digest: str, proposed: datetime) -> datetime:
+        """The start the recording with content ``digest`` was first given for this source; ``proposed`` (kept
+        from now on) when it is new."""
+        try:
+            with self.session() as s:
+                s.add(RecordingRow(source_id=source_id, digest=digest, start=proposed))
+            return proposed
+        except IntegrityError:
+            q = select(RecordingRow.start).where(RecordingRow.source_id == source_id, RecordingRow.digest == digest)
+            with self.session() as s:
+                return s.scalars(q).one()
 
     def sources(self) -> list[str]:
         """Every source that has stored an utterance or started a session."""

@@ -13,6 +13,7 @@ import logging
 import signal
 import threading
 from contextlib import nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 
 from speech_emotion.cli.arguments import positive_seconds
@@ -25,6 +26,7 @@ from speech_emotion.monitor.logs import log_event, use_json_logs
 from speech_emotion.monitor.pipeline import Metrics, Monitor
 from speech_emotion.monitor.reactions import Reactions, last_alert
 from speech_emotion.recognizer import EmotionRecognizer
+from speech_emotion.store import Store
 
 log = logging.getLogger("speech_emotion.monitor")
 
@@ -56,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
         use_json_logs()
     config = load_config(args.config)
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=config.pipeline.pooling)
-    source, robot = open_source(args)
     store = open_store(args.db)
+    source, robot = open_source(args, store)
     monitor = Monitor(
         source,
         recognizer,
@@ -105,7 +107,7 @@ def serve(monitor: Monitor, duration_s: float | None = None) -> Metrics:
             signal.signal(s, handler)
 
 
-def open_source(args: argparse.Namespace):
+def open_source(args: argparse.Namespace, store: Store):
     """The audio source the arguments name, and the robot to react through (None without one).
 
     Imported here so that ``qi`` and PortAudio are loaded only by the source that needs them."""
@@ -122,7 +124,12 @@ def open_source(args: argparse.Namespace):
         return MicrophoneSource(source_id=args.source_id), None
     from speech_emotion.monitor.sources.file import FileSource
 
-    return FileSource(args.file, speed=args.speed, source_id=args.source_id), None
+    def recording_start(digest: str, proposed: float) -> float:
+        moment = store.recording_start(source.source_id, digest, datetime.fromtimestamp(proposed, UTC))
+        return moment.timestamp()
+
+    source = FileSource(args.file, speed=args.speed, source_id=args.source_id, recording_start=recording_start)
+    return source, None
 
 
 def _describe(args: argparse.Namespace) -> dict:

@@ -27,7 +27,7 @@ import torch
 from tqdm import tqdm
 
 from speech_emotion import trimming
-from speech_emotion.audio import load_audio
+from speech_emotion.audio import file_digest, load_audio
 from speech_emotion.corpora.base import CorpusError, Unreadable
 from speech_emotion.errors import AudioError
 from speech_emotion.preprocessing import FEATURE_KINDS, Preprocessing
@@ -35,7 +35,6 @@ from speech_emotion.preprocessing import FEATURE_KINDS, Preprocessing
 log = logging.getLogger(__name__)
 
 POOL_MIN_FILES = 32  # a worker process takes about a second to start (it imports torch); fewer files go inline
-_HASH_BLOCK = 1 << 20
 
 
 def default_cache_dir() -> Path:
@@ -158,15 +157,6 @@ def _one_torch_thread():
         yield
     finally:
         torch.set_num_threads(threads)
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(_HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def extract_to(path: str, entry: str, trim: bool = False, kind: str = "logmel") -> str | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from speech_emotion.audio import CHUNK_SAMPLES, DEFAULT_MAX_SECONDS, SAMPLE_RATE, load_audio, probe_audio
+from speech_emotion.audio import CHUNK_SAMPLES, DEFAULT_MAX_SECONDS, SAMPLE_RATE, file_digest, load_audio, probe_audio
 from speech_emotion.errors import AudioError
 from speech_emotion.monitor.sources.base import (
     AudioChunk,
@@ -41,7 +41,11 @@ class FileSource(Source):
         max_seconds: float | None = DEFAULT_MAX_SECONDS,
         source_id: str | None = None,
         on_event: Callable[[SourceEvent], None] | None = None,
+        recording_start: Callable[[str, float], float] | None = None,
     ):
+        """``recording_start(digest, proposed)``: the capture time to give the file with that content, which its
+        modification time proposes (the monitor: the one its store gave the same bytes the first time, so a
+        copy or a ``touch`` replays as the same recording)."""
         self.path = Path(path)
         if not self.path.exists():
             raise SourceError(self.path, "no such file or folder")
@@ -55,6 +59,7 @@ class FileSource(Source):
         self.start = start
         self.chunk_samples = chunk_samples
         self.max_seconds = max_seconds
+        self.recording_start = recording_start
         if len(self.files) == 1:  # a lone file that cannot be read is the caller's error, before anything starts
             probe_audio(self.files[0], max_seconds)
 
@@ -72,6 +77,8 @@ class FileSource(Source):
                 continue
             duration = len(audio) / SAMPLE_RATE
             file_start = next_start if next_start is not None else path.stat().st_mtime - duration
+            if next_start is None and self.recording_start is not None:
+                file_start = self.recording_start(file_digest(path), file_start)
             for offset in range(0, len(audio), self.chunk_samples):
                 samples = audio[offset : offset + self.chunk_samples]
                 if stop.wait(max(0.0, began + (played + len(samples)) / (SAMPLE_RATE * self.speed) - time.monotonic())):
