@@ -232,8 +232,8 @@ def test_train_evaluate_interrupt_and_resume(subset, tmp_path, capsys, caplog, r
     assert main(evaluate) == 0
     assert "confusion (rows true, columns predicted)" in capsys.readouterr().out
     report = json.loads(report_path.read_text())
-    keys = {"ua", "wa", "macro_f1", "per_class", "confusion", "labels", "n_utterances"}
-    assert set(report) == keys | {"corpora"} and set(report["corpora"]) == set(SUBSET)
+    keys = {"ua", "wa", "macro_f1", "per_class", "confusion", "labels", "n_utterances", "ece"}
+    assert set(report) == keys | {"corpora", "files"} and set(report["corpora"]) == set(SUBSET)
     assert all(set(scores) == keys for scores in report["corpora"].values())
     assert report["n_utterances"] == 16 and report["labels"] == bundle.labels
     recognizer = EmotionRecognizer(bundle, stats=bundle.stats("emodb"))
