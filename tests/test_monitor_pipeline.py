@@ -21,7 +21,7 @@ from speech_emotion.features import num_frames
 from speech_emotion.monitor.pipeline import Monitor, PipelineConfig
 from speech_emotion.monitor.reactions import ReactionConfig, Reactions
 from speech_emotion.recognizer import EmotionRecognizer
-from speech_emotion.store import MonitorSession, Store
+from speech_emotion.store import MonitorSession, NewEvent, Store
 from speech_emotion.vad import VadConfig
 
 
@@ -316,3 +316,16 @@ def test_duration_stops_a_live_source(speech, recognizer, store):
 def test_queue_settings_are_checked():
     with pytest.raises(ValueError, match=r"pipeline\.queue_size"):
         PipelineConfig(queue_size=0)
+
+
+def test_a_session_left_open_by_a_killed_monitor_is_closed_and_its_downtime_stored(speech, recognizer, store):
+    killed = store.start_session("test", recognizer.model_id)  # SIGKILL: no end, no metrics
+    store.add_event(NewEvent("test", "metrics", "still running", session_id=killed))
+    Monitor(ListSource(speech), recognizer, store).run(threading.Event())
+    first, second = sessions(store)
+    assert first.id == killed and first.ended_at is not None and first.ended_at <= second.started_at
+    [down] = store.events(kinds=["downtime"])
+    assert down.session_id == second.id and down.data["session"] == killed and down.data["lost_seconds"] >= 0
+    assert "ended unexpectedly" in down.message and down.time == first.ended_at
+    Monitor(ListSource(speech), recognizer, store).run(threading.Event())  # a clean stop leaves nothing to close
+    assert len(store.events(kinds=["downtime"])) == 1 and all(s.ended_at for s in sessions(store))

@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
     select,
 )
 from sqlalchemy.engine import make_url
@@ -195,6 +196,20 @@ class Store:
             s.add(row)
             s.flush()
             return row.id
+
+    def close_abandoned_sessions(self, source_id: str) -> list[tuple[int, datetime]]:
+        """Close the source's sessions that never ended (a monitor killed, a machine that lost power) at their
+        last sign of life (their start, latest event or latest utterance end); each one's id and that moment."""
+        closed = []
+        with self.session() as s:
+            q = select(MonitorSession).where(MonitorSession.source_id == source_id, MonitorSession.ended_at.is_(None))
+            for row in s.scalars(q):
+                last_event = s.scalar(select(func.max(EventRow.time)).where(EventRow.session_id == row.id))
+                last_end = s.scalar(select(func.max(UtteranceRow.end)).where(UtteranceRow.session_id == row.id))
+                signs = [m for m in (row.started_at, last_event, last_end) if m is not None]
+                row.ended_at = min(max(signs), datetime.now(UTC))
+                closed.append((row.id, row.ended_at))
+        return closed
 
     def end_session(self, session_id: int) -> None:
         with self.session() as s:

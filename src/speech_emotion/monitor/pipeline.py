@@ -146,7 +146,14 @@ class Monitor:
 
     def run(self, stop: threading.Event, duration_s: float | None = None) -> Metrics:
         self._stop = stop
+        abandoned = self.store.close_abandoned_sessions(self.source_id)
         self.session_id = self.store.start_session(self.source_id, self.recognizer.model_id, self.settings)
+        for session, last_seen in abandoned:  # a monitor killed, or a machine that lost power: say for how long
+            down_s = round((datetime.now(UTC) - last_seen).total_seconds(), 1)
+            message = f"monitor session {session} ended unexpectedly; nothing was heard for {down_s:g} s"
+            log_event(log, logging.WARNING, "ended unexpectedly", source=self.source_id, session=session, down_s=down_s)
+            data = {"session": session, "last_seen": last_seen.isoformat(), "lost_seconds": down_s}
+            self.record_event(NewEvent(self.source_id, "downtime", message, time=last_seen, data=data))
         if self.adaptation.enabled:
             rows = self.recognizer.preprocessing.rows_per_second
             self.normalizer = load_normalizer(self.store, self.source_id, self.adaptation, self.recognizer.stats, rows)
