@@ -12,6 +12,7 @@ import argparse
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,8 +59,10 @@ def run(args: argparse.Namespace) -> int:
         use_json_logs()
     config = load_config(args.config)
     recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=config.pipeline.pooling)
+    source, robot = open_source(args)  # bad input is refused before the database is made
     store = open_store(args.db)
-    source, robot = open_source(args, store)
+    if args.file:  # a recording's times are those its content was first heard at, not its modification time
+        source.recording_start = first_heard(store, source.source_id)
     monitor = Monitor(
         source,
         recognizer,
@@ -107,7 +110,7 @@ def serve(monitor: Monitor, duration_s: float | None = None) -> Metrics:
             signal.signal(s, handler)
 
 
-def open_source(args: argparse.Namespace, store: Store):
+def open_source(args: argparse.Namespace):
     """The audio source the arguments name, and the robot to react through (None without one).
 
     Imported here so that ``qi`` and PortAudio are loaded only by the source that needs them."""
@@ -124,12 +127,16 @@ def open_source(args: argparse.Namespace, store: Store):
         return MicrophoneSource(source_id=args.source_id), None
     from speech_emotion.monitor.sources.file import FileSource
 
-    def recording_start(digest: str, proposed: float) -> float:
-        moment = store.recording_start(source.source_id, digest, datetime.fromtimestamp(proposed, UTC))
-        return moment.timestamp()
+    return FileSource(args.file, speed=args.speed, source_id=args.source_id), None
 
-    source = FileSource(args.file, speed=args.speed, source_id=args.source_id, recording_start=recording_start)
-    return source, None
+
+def first_heard(store: Store, source_id: str) -> Callable[[str, float], float]:
+    """A file source's ``recording_start``: the start the store gave the same content first, else the proposed."""
+
+    def recording_start(digest: str, proposed: float) -> float:
+        return store.recording_start(source_id, digest, datetime.fromtimestamp(proposed, UTC)).timestamp()
+
+    return recording_start
 
 
 def _describe(args: argparse.Namespace) -> dict:

@@ -41,11 +41,7 @@ class FileSource(Source):
         max_seconds: float | None = DEFAULT_MAX_SECONDS,
         source_id: str | None = None,
         on_event: Callable[[SourceEvent], None] | None = None,
-        recording_start: Callable[[str, float], float] | None = None,
     ):
-        """``recording_start(digest, proposed)``: the capture time to give the file with that content, which its
-        modification time proposes (the monitor: the one its store gave the same bytes the first time, so a
-        copy or a ``touch`` replays as the same recording)."""
         self.path = Path(path)
         if not self.path.exists():
             raise SourceError(self.path, "no such file or folder")
@@ -59,7 +55,10 @@ class FileSource(Source):
         self.start = start
         self.chunk_samples = chunk_samples
         self.max_seconds = max_seconds
-        self.recording_start = recording_start
+        # recording_start(digest, proposed): the capture time to give the file with that content, which its
+        # modification time proposes; the monitor's gives the one its store gave the same bytes the first time,
+        # so a copy or a touch replays as the same recording
+        self.recording_start: Callable[[str, float], float] | None = None
         if len(self.files) == 1:  # a lone file that cannot be read is the caller's error, before anything starts
             probe_audio(self.files[0], max_seconds)
 
