@@ -329,3 +329,17 @@ def test_a_session_left_open_by_a_killed_monitor_is_closed_and_its_downtime_stor
     assert "ended unexpectedly" in down.message and down.time == first.ended_at
     Monitor(ListSource(speech), recognizer, store).run(threading.Event())  # a clean stop leaves nothing to close
     assert len(store.events(kinds=["downtime"])) == 1 and all(s.ended_at for s in sessions(store))
+
+
+def test_minutes_of_loud_input_without_speech_are_a_noisy_event(recognizer, store):
+    """A day drowned in noise must not read as a quiet one: 150 s of loud noise, no speech found, one event;
+    as long in a quiet room, none."""
+    rng = np.random.default_rng(0)
+    loud = (0.1 * rng.standard_normal(150 * SAMPLE_RATE)).astype(np.float32)  # -20 dBFS
+    metrics = Monitor(ListSource(loud, source_id="noisy"), recognizer, store).run(threading.Event())
+    [noisy] = store.events(kinds=["noisy"])
+    assert metrics.stored == 0 and noisy.source_id == "noisy"
+    assert noisy.data["loud_seconds"] >= 120 and noisy.data["level_dbfs"] == pytest.approx(-20, abs=0.5)
+    quiet = (0.001 * rng.standard_normal(150 * SAMPLE_RATE)).astype(np.float32)  # -60 dBFS
+    Monitor(ListSource(quiet, source_id="quiet"), recognizer, store).run(threading.Event())
+    assert [e.source_id for e in store.events(kinds=["noisy"])] == ["noisy"]

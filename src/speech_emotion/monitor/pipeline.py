@@ -38,6 +38,8 @@ from speech_emotion.vad import Utterance, VadConfig
 log = logging.getLogger(__name__)
 REPORT_INTERVAL_S = 60.0  # one log line and event per kind of bad audio per interval, with a count
 STOP_GRACE_S = 10.0  # how long a stopped source may take to end its stream
+NOISY_DBFS = -35.0  # input at least this loud (RMS of a chunk) ...
+NOISY_SECONDS = 120.0  # ... for this long in all with no speech found is a "noisy" event
 _END = object()
 
 
@@ -74,6 +76,30 @@ class Metrics:
 
     def fields(self) -> dict:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+class _NoiseWatch:
+    """Loud input in which no speech is found, counted since the last utterance: a day drowned in noise (a TV,
+    a vacuum cleaner) must not read as a quiet day. Says so once per stretch, when it has lasted long enough."""
+
+    def __init__(self):
+        self.loud_s = 0.0
+        self.energy = 0.0  # mean square x seconds, of the loud chunks
+        self.reported = False
+
+    def chunk(self, samples: np.ndarray) -> tuple[float, float] | None:
+        """Count a chunk; (loud seconds, their level in dBFS) the moment the stretch becomes worth an event."""
+        seconds, power = len(samples) / SAMPLE_RATE, float(np.mean(np.square(samples)))
+        if 10 * np.log10(power + 1e-12) >= NOISY_DBFS:
+            self.loud_s += seconds
+            self.energy += power * seconds
+        if self.reported or self.loud_s < NOISY_SECONDS:
+            return None
+        self.reported = True
+        return self.loud_s, 10 * float(np.log10(self.energy / self.loud_s))
+
+    def speech(self) -> None:
+        self.loud_s, self.energy, self.reported = 0.0, 0.0, False
 
 
 class _Throttle:
@@ -133,6 +159,7 @@ class Monitor:
         self._last_save = time.monotonic()
         self._store_gave_up = False
         self._bad_audio = _Throttle(REPORT_INTERVAL_S, self._report_bad_audio)
+        self._noise = _NoiseWatch()
         source.on_event = self._on_source_event
 
     def record_event(self, event: NewEvent) -> None:
@@ -231,6 +258,13 @@ class Monitor:
         if len(samples):
             for utterance in self._segmenter.push(samples, float(start)):
                 self._enqueue(utterance)
+            noisy = self._noise.chunk(samples)
+            if noisy is not None:
+                loud_s, level = noisy
+                message = f"{loud_s:.0f} s of loud input ({level:.0f} dBFS) without speech found: speech may be drowned"
+                log_event(log, logging.WARNING, "noisy", source=self.source_id, loud_s=round(loud_s), dbfs=round(level))
+                data = {"loud_seconds": round(loud_s, 1), "level_dbfs": round(level, 1)}
+                self.record_event(NewEvent(self.source_id, "noisy", message, data=data))
 
     def _on_source_event(self, event: SourceEvent) -> None:
         """A ``SourceEvent`` (disconnected, reconnected, overrun, gap, ...; the source has logged it) stored."""
@@ -245,6 +279,7 @@ class Monitor:
         )
 
     def _enqueue(self, utterance: Utterance) -> None:
+        self._noise.speech()
         with self._lock:
             self.metrics.utterances += 1
             self.metrics.backlog_s += utterance.duration
