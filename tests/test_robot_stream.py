@@ -84,6 +84,8 @@ def test_reconnects_by_itself_when_the_robot_restarts_mid_stream(start_sim, read
 
     assert reader.kinds()[:3] == [EventKind.CONNECTED, EventKind.DISCONNECTED, EventKind.RECONNECTED]
     assert "connection lost" in reader.events[1].detail
+    outage = reader.events[2].time - reader.events[1].time  # from noticing the loss to the new subscription
+    assert outage < reader.events[2].lost_seconds < outage + 5  # plus the moments before the loss was noticed
     assert reader.source.metrics()["reconnects"] == 1
     names = [c["args"][0] for c in sim.calls("ALAudioDevice", "subscribe")]
     assert len(names) == 2 and names[0] != names[1]  # a fresh service name: the robot may still hold the old one
@@ -97,6 +99,7 @@ def test_a_robot_that_stops_sending_is_treated_as_lost(start_sim, read):
 
     assert reader.kinds()[:3] == [EventKind.CONNECTED, EventKind.DISCONNECTED, EventKind.RECONNECTED]
     assert "no audio for" in reader.events[1].detail
+    assert reader.events[2].lost_seconds > 1.0  # the silence that made it a loss is audio lost too
 
 
 def test_a_robot_that_is_not_there_yet_is_reported_and_waited_for(start_sim, read):

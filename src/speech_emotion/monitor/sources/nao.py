@@ -107,10 +107,11 @@ class NaoSource(Source):
                     return
                 delay = min(delay * 2, self.reconnect_max)
                 continue
-            if ever_up:
+            if ever_up:  # the audio lost: from the last buffer the old link brought to this subscription
                 self._count("reconnects")
-                detail = f"audio subscribed again after {time.time() - down_since:.1f} s"
-                mailbox.put_event(self._event(EventKind.RECONNECTED, detail))
+                lost = time.time() - down_since
+                detail = f"audio subscribed again after {lost:.1f} s without it"
+                mailbox.put_event(self._event(EventKind.RECONNECTED, detail, lost_seconds=lost))
             else:
                 mailbox.put_event(self._event(EventKind.CONNECTED, f"subscribed to {self.url} as {link.name}"))
             ever_up, warned, delay = True, False, self.reconnect_min
@@ -118,7 +119,7 @@ class NaoSource(Source):
             link.close()
             if reason is None:
                 return
-            down_since = time.time()
+            down_since = link.last_heard
             mailbox.put_event(self._event(EventKind.DISCONNECTED, reason))
 
 
@@ -130,6 +131,7 @@ class _Link:
         self.mailbox = mailbox
         self.name = f"{source.client_name}_{uuid.uuid4().hex[:8]}"
         self.last_buffer = time.monotonic()
+        self.last_heard = time.time()  # wall-clock time of the last buffer: where lost audio starts
         self.lost = threading.Event()
         self.lost_reason = ""
         self.open = True
@@ -174,7 +176,7 @@ class _Link:
 
     def _on_buffer(self, channels: int, samples: int, timestamp: list[int], buffer: bytearray) -> None:
         received = time.time()
-        self.last_buffer = time.monotonic()
+        self.last_buffer, self.last_heard = time.monotonic(), received
         if not self.open:
             return
         try:
