@@ -211,3 +211,13 @@ def test_a_recording_replayed_after_a_touch_or_as_a_copy_stores_nothing_twice(tm
     os.utime(other, (0, recording.stat().st_mtime + 7200))
     assert main([*run, "--file", str(other)]) == 0
     assert len(Store(db).utterances()) > len(first)
+
+
+def test_the_spool_lies_beside_a_sqlite_file_else_in_the_state_folder(tmp_path, monkeypatch):
+    from speech_emotion.cli.db_options import default_spool
+
+    assert default_spool(f"sqlite:///{tmp_path / 'monitor.db'}") == tmp_path / "monitor.db.spool.jsonl"
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    spool = default_spool("postgresql+psycopg://nurse:s3cret@db.example/monitor")
+    assert spool.parent == tmp_path / "state" / "speech-emotion" and "s3cret" not in str(spool)
+    assert spool == default_spool("postgresql+psycopg://nurse:other@db.example/monitor")  # one database, one spool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 import threading
@@ -20,6 +21,7 @@ from speech_emotion.audio import SAMPLE_RATE, repair_samples
 from speech_emotion.features import num_frames
 from speech_emotion.monitor.pipeline import Monitor, PipelineConfig
 from speech_emotion.monitor.reactions import ReactionConfig, Reactions
+from speech_emotion.monitor.spool import Spool
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.store import MonitorSession, NewEvent, Store
 from speech_emotion.vad import VadConfig
@@ -343,3 +345,56 @@ def test_minutes_of_loud_input_without_speech_are_a_noisy_event(recognizer, stor
     quiet = (0.001 * rng.standard_normal(150 * SAMPLE_RATE)).astype(np.float32)  # -60 dBFS
     Monitor(ListSource(quiet, source_id="quiet"), recognizer, store).run(threading.Event())
     assert [e.source_id for e in store.events(kinds=["noisy"])] == ["noisy"]
+
+
+class DownStore(Store):
+    """A database that goes down (every write fails) once ``down`` is set."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.down = threading.Event()
+
+    def _write(self, method, *args):
+        if self.down.is_set():
+            raise OperationalError("INSERT", {}, ConnectionError("database unreachable"))
+        return method(*args)
+
+    def add_utterance(self, u):
+        return self._write(super().add_utterance, u)
+
+    def add_event(self, e):
+        return self._write(super().add_event, e)
+
+    def save_speaker_stats(self, source_id, stats):
+        return self._write(super().save_speaker_stats, source_id, stats)
+
+    def end_session(self, session_id):
+        return self._write(super().end_session, session_id)
+
+
+def test_a_stop_while_the_database_is_down_spools_the_results_and_the_next_start_stores_them(
+    speech, expected, recognizer, tmp_path
+):
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    store, spool = DownStore(url), Spool(tmp_path / "monitor.db.spool.jsonl")
+    stop = threading.Event()
+    monitor = Monitor(ListSource(speech, realtime=True), recognizer, store, spool=spool)
+    store.down.set()  # down from the start: every utterance waits in the queue
+    runner = threading.Thread(target=monitor.run, args=(stop,))
+    runner.start()
+    time.sleep(len(speech) / SAMPLE_RATE / 2)  # half the recording heard
+    stop.set()  # SIGTERM
+    runner.join(60)
+    assert not runner.is_alive()  # a clean stop, no traceback
+    assert monitor.metrics.spooled >= 2 and spool.path.exists() and store.utterances() == []
+    store.down.clear()
+    spooled = [json.loads(line) for line in spool.path.read_text().splitlines()]
+    heard = [item for item in spooled if item["record"] == "utterance"]
+    assert len(heard) >= 1 and [i["kind"] for i in spooled if i["record"] == "event"] == ["metrics"]  # the stop's
+
+    Monitor(ListSource(np.zeros(SAMPLE_RATE, np.float32)), recognizer, store, spool=spool).run(threading.Event())
+    assert not spool.path.exists()
+    stored = [(u.start.isoformat(), u.label) for u in store.utterances()]
+    assert stored == [(item["start"], item["label"]) for item in heard]
+    assert [s.ended_at is not None for s in sessions(store)] == [True, True]  # the first closed as abandoned
+    assert len(store.events(kinds=["downtime"])) == 1

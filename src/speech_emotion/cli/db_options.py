@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 from datetime import date, datetime
 from pathlib import Path
@@ -31,6 +32,16 @@ def default_reports_folder(db_url: str) -> Path:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return Path(url.database).parent / "reports"
     return data_folder() / "reports"
+
+
+def default_spool(db_url: str) -> Path:
+    """Where the monitor keeps results its database could not take at a stop: beside a SQLite file, else in the
+    state folder, named after the database (its password left out)."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database).with_name(Path(url.database).name + ".spool.jsonl")
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "speech-emotion"
+    return base / f"spool-{hashlib.sha256(shown_url(db_url).encode()).hexdigest()[:12]}.jsonl"
 
 
 def open_store(url: str) -> Store:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from speech_emotion.cli.arguments import positive_seconds
-from speech_emotion.cli.db_options import default_db_url, default_reports_folder, open_store
+from speech_emotion.cli.db_options import default_db_url, default_reports_folder, default_spool, open_store
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.monitor.config import load_config
@@ -26,6 +26,7 @@ from speech_emotion.monitor.daily_reports import DailyReporter, ReportConfig
 from speech_emotion.monitor.logs import log_event, use_json_logs
 from speech_emotion.monitor.pipeline import Metrics, Monitor
 from speech_emotion.monitor.reactions import Reactions, last_alert
+from speech_emotion.monitor.spool import Spool
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.store import Store
 
@@ -72,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         pipeline=config.pipeline,
         keep_audio=args.keep_audio,
         settings={"source": _describe(args), "config": config.to_dict()},
+        spool=Spool(default_spool(args.db)),
     )
     since = last_alert(store, source.source_id)  # the comfort cool-down goes on across restarts
     monitor.listeners.append(Reactions(config.reactions, robot, monitor.record_event, source.source_id, since))

@@ -31,6 +31,7 @@ from speech_emotion.audio import SAMPLE_RATE, repair_samples
 from speech_emotion.monitor.adaptation import AdaptationConfig, SpeakerNormalizer, load_normalizer, save_normalizer
 from speech_emotion.monitor.logs import log_event
 from speech_emotion.monitor.sources.base import AudioChunk, Source, SourceEvent
+from speech_emotion.monitor.spool import Spool
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.store import NewEvent, NewUtterance, Store
 from speech_emotion.vad import Utterance, VadConfig
@@ -41,6 +42,7 @@ STOP_GRACE_S = 10.0  # how long a stopped source may take to end its stream
 NOISY_DBFS = -35.0  # input at least this loud (RMS of a chunk) ...
 NOISY_SECONDS = 120.0  # ... for this long in all with no speech found is a "noisy" event
 _END = object()
+_SPOOLED = object()  # what a store action gives that went to the spool instead
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Metrics:
     backlog_s: float = 0.0  # speech waiting for inference now
     backlog_high_water_s: float = 0.0
     audio_wait_s: float = 0.0  # time the audio thread waited for room in the queue
+    spooled: int = 0  # results kept in the spool because the database was down at the stop
     inference_s: float = 0.0
 
     def fields(self) -> dict:
@@ -133,7 +136,10 @@ class Monitor:
         pipeline: PipelineConfig | None = None,
         keep_audio: Path | None = None,
         settings: dict | None = None,
+        spool: Spool | None = None,
     ):
+        """``spool``: where results go that the database cannot take when the monitor must stop; stored first
+        at the next start."""
         self.source = source
         self.source_id = source.source_id
         self.recognizer = recognizer
@@ -145,6 +151,7 @@ class Monitor:
         self.config = pipeline or PipelineConfig()
         self.keep_audio = keep_audio
         self.settings = settings or {}
+        self.spool = spool
         self.listeners: list[Callable[[NewUtterance], None]] = []
         self.metrics = Metrics()
         self.session_id: int | None = None
@@ -173,6 +180,8 @@ class Monitor:
 
     def run(self, stop: threading.Event, duration_s: float | None = None) -> Metrics:
         self._stop = stop
+        if self.spool is not None and (spooled := self.spool.store_into(self.store)):
+            log_event(log, logging.INFO, "spooled results stored", source=self.source_id, count=spooled)
         abandoned = self.store.close_abandoned_sessions(self.source_id)
         self.session_id = self.store.start_session(self.source_id, self.recognizer.model_id, self.settings)
         for session, last_seen in abandoned:  # a monitor killed, or a machine that lost power: say for how long
@@ -218,11 +227,20 @@ class Monitor:
             self._queue.put(_END)
 
     def _finish(self) -> None:
-        if self.adaptation.enabled:
-            self._save_stats()
+        if self.adaptation.enabled:  # lost if the database is down: the next start adapts from the last saved
+            self._at_stop("save speaker statistics", self._save_stats)
         self.record_event(NewEvent(self.source_id, "metrics", "monitor stopped", data=self.metrics.fields()))
-        self.store.end_session(self.session_id)
+        self._at_stop("close the session", lambda: self.store.end_session(self.session_id))  # else: next start
+        if self.metrics.spooled:
+            where = self.spool.path if self.spool is not None else None
+            log_event(log, logging.WARNING, "results wait in the spool", count=self.metrics.spooled, spool=where)
         log_event(log, logging.INFO, "monitor stopped", source=self.source_id, **self.metrics.fields())
+
+    def _at_stop(self, what: str, action: Callable) -> None:
+        try:
+            action()
+        except SQLAlchemyError as e:
+            log_event(log, logging.ERROR, "store failed at stop", what=what, error=str(e).splitlines()[0])
 
     # audio thread
 
@@ -333,8 +351,10 @@ class Monitor:
             model_id=self.recognizer.model_id,
             session_id=self.session_id,
         )
-        new = self._retry("store utterance", lambda: self.store.add_utterance(row))
+        new = self._retry("store utterance", lambda: self.store.add_utterance(row), row)
         self.metrics.inference_s += time.perf_counter() - began
+        if new is _SPOOLED:
+            return
         if not new:
             self.metrics.duplicates += 1
             log_event(log, logging.DEBUG, "utterance already stored", source=self.source_id, start=row.start)
@@ -358,12 +378,12 @@ class Monitor:
         self._last_save = time.monotonic()
 
     def _store_event(self, event: NewEvent) -> None:
-        self._retry(f"store {event.kind} event", lambda: self.store.add_event(event))
+        self._retry(f"store {event.kind} event", lambda: self.store.add_event(event), event)
 
-    def _retry(self, what: str, action: Callable):
+    def _retry(self, what: str, action: Callable, item: NewUtterance | NewEvent | None = None):
         """Run a store action until it succeeds: a database that is down holds the queue, it loses nothing.
         Once stopping, three tries (then one for each later action), so a dead database cannot hang the
-        shutdown."""
+        shutdown; then ``item`` goes to the spool (:data:`_SPOOLED` is returned), or the error is raised."""
         delay, tries = 1.0, 0
         while True:
             try:
@@ -372,9 +392,13 @@ class Monitor:
                 tries += 1
                 if self._stop.is_set() and (tries >= 3 or self._store_gave_up):
                     self._store_gave_up = True
-                    raise
+                    if self.spool is None or item is None:
+                        raise
+                    self.spool.add(item)
+                    self.metrics.spooled += 1
+                    return _SPOOLED
                 log_event(log, logging.ERROR, "store failed", what=what, error=str(e).splitlines()[0], retry_s=delay)
-                time.sleep(delay)
+                self._stop.wait(delay)  # a stop cuts the wait short
                 delay = min(delay * 2, 30.0)
 
     def _write_audio(self, utterance: Utterance, row: NewUtterance) -> None:
