@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +72,20 @@ def restore_threads():
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A throwaway PostgreSQL cluster (tests/postgres_server.py); skipped with the reason when the server is not
+    installed, a failure in CI (``$SPEECH_EMOTION_REQUIRE_POSTGRES``)."""
+    from postgres_server import cluster, server_binaries
+
+    binaries = server_binaries()
+    if binaries is None:
+        reason = "PostgreSQL's initdb and pg_ctl not found (scripts/setup.sh test installs them as root on Debian)"
+        if os.environ.get("SPEECH_EMOTION_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    folder = Path(tempfile.mkdtemp(prefix="se-pg-"))  # short: a Unix socket path has at most 107 characters
+    with cluster(folder, binaries) as c:
+        yield c
