@@ -23,6 +23,7 @@ from speech_emotion.cli import main
 from speech_emotion.cli.history import parse_time
 from speech_emotion.monitor.logs import JsonFormatter
 from speech_emotion.store import MonitorSession, NewUtterance, Store, shown_url
+from speech_emotion.vad import VadConfig
 
 REPO = Path(__file__).resolve().parents[1]
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -221,3 +222,40 @@ def test_the_spool_lies_beside_a_sqlite_file_else_in_the_state_folder(tmp_path, 
     spool = default_spool("postgresql+psycopg://nurse:s3cret@db.example/monitor")
     assert spool.parent == tmp_path / "state" / "speech-emotion" and "s3cret" not in str(spool)
     assert spool == default_spool("postgresql+psycopg://nurse:other@db.example/monitor")  # one database, one spool
+
+
+def test_three_sigkills_during_one_recording_store_every_utterance_exactly_once(tmp_path, tiny_bundle):
+    """The real command on a recording played at twice real time, killed with SIGKILL each time it has stored
+    two new utterances and started again (a replay from the top, as a restarted service does), three times,
+    then run to the end: every utterance of the recording is stored, each once, every session closed."""
+    audio, _ = lay_out([espeak(s) for s in SENTENCES + SENTENCES], [1.0] * 8)
+    wav, db = tmp_path / "speech.wav", f"sqlite:///{tmp_path / 'monitor.db'}"
+    sf.write(wav, audio, SAMPLE_RATE)
+    segmenter = VadConfig().segmenter()
+    expected = len(segmenter.push(audio, 0.0) + segmenter.flush())
+    command = [sys.executable, "-m", "speech_emotion", "monitor", "--file", str(wav), "--db", db]
+    command += ["--model", str(tiny_bundle), "--speed", "2"]
+    for _ in range(3):
+        process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        stored = 0  # new ones: a replayed utterance already stored is not logged as one
+        for line in process.stderr:
+            stored += " utterance " in f" {line.split(': ', 1)[-1]}"
+            if stored == 2:
+                break
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        assert process.returncode == -signal.SIGKILL
+    assert expected >= 8 and subprocess.run(command, capture_output=True, timeout=300).returncode == 0
+    store = Store(db)
+    try:
+        starts = [u.start for u in store.utterances()]
+        assert len(starts) == expected and len(set(starts)) == expected
+        assert all(s.ended_at is not None for s in _sessions(store)) and len(_sessions(store)) == 4
+        assert len(store.events(kinds=["downtime"])) == 3
+    finally:
+        store.close()
+
+
+def _sessions(store: Store) -> list[MonitorSession]:
+    with store.session() as s:
+        return list(s.scalars(select(MonitorSession)))
