@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from speech_emotion.cli.db_options import default_db_url, open_existing_store
 from speech_emotion.errors import SpeechEmotionError
-from speech_emotion.reports.timezones import check_time
+from speech_emotion.reports.timezones import check_time, local_zone
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -36,14 +36,7 @@ def parse_time(text: str, option: str, now: datetime | None = None) -> datetime:
         raise SpeechEmotionError(
             f"{option} {text!r}: not an ISO 8601 time (2025-01-31T08:00, 2025-01-31) nor an age (90s, 15m, 2h, 7d)"
         ) from None
-    return check_time(moment if moment.tzinfo else _local(moment, option, text), option)
-
-
-def _local(moment: datetime, option: str, text: str) -> datetime:
-    try:
-        return moment.astimezone()
-    except (OverflowError, ValueError):
-        raise SpeechEmotionError(f"{option} {text!r}: must lie from 1970-01-01 to 9998-12-31") from None
+    return check_time(moment if moment.tzinfo else moment.replace(tzinfo=local_zone()), option)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -61,7 +61,9 @@ def score(
 
 
 def _ece(true: Sequence[str], predicted: Sequence[str], confidence: Sequence[float | None] | None) -> float | None:
-    known = [(t == p, c) for t, p, c in zip(true, predicted, confidence or [None] * len(true), strict=True) if c]
+    known = [
+        (t == p, c) for t, p, c in zip(true, predicted, confidence or [None] * len(true), strict=True) if c is not None
+    ]
     if not known:
         return None
     correct, confident = zip(*known, strict=True)

@@ -26,10 +26,9 @@ from speech_emotion.evaluation.protocols import predict_labels
 from speech_emotion.model import SVMConfig
 from speech_emotion.preprocessing import Preprocessing
 from speech_emotion.recognizer import EmotionRecognizer
-from speech_emotion.training.trainer import BEST_UA, BEST_UA_SAD, METRICS, TrainingData, TrainResult
+from speech_emotion.training.trainer import BEST_UA, BEST_UA_SAD, METRICS, TrainingData, TrainResult, sad_recall_of
 
 C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
-_SAD = "sad"
 
 
 def train_functionals(
@@ -53,11 +52,11 @@ def train_functionals(
         for step, c in enumerate(C_GRID, start=1):
             bundle = _bundle(SVC(C=c, gamma="scale").fit(x, y), data, stats, preprocessing, name, c)
             scores = score(truth, predict_labels(EmotionRecognizer(bundle), data.valid, valid_stats), data.labels)
-            sad = scores.per_class[_SAD]["recall"] if _SAD in scores.per_class else 0.0
+            sad = sad_recall_of(scores)
             rows.writerow({"step": step, "C": c, "valid_ua": scores.ua, "valid_sad_recall": sad,
                            "valid_ua_x_sad": scores.ua * sad})  # fmt: skip
             for file, selection, value in ((BEST_UA, "ua", scores.ua), (BEST_UA_SAD, "ua-sad", scores.ua * sad)):
-                if value > best[file][0]:
+                if value >= best[file][0]:  # ties go to the later model, as in the ACRNN's trainer
                     best[file] = (value, step)
                     bundle.model_id = f"{name}-{selection}"
                     bundle.metadata.update(selection=selection, valid_ua=scores.ua, valid_sad_recall=sad)

@@ -268,7 +268,7 @@ class Trainer:
 
     def _validate(self, model: ACRNN, progress: _Progress, metrics: _MetricsLog, writer: SummaryWriter) -> None:
         scores = self.validate(model)
-        sad_recall = scores.per_class[_SAD]["recall"] if _SAD in scores.per_class else 0.0
+        sad_recall = sad_recall_of(scores)
         ua_sad = scores.ua * sad_recall
         row = {
             "step": progress.step,
@@ -359,6 +359,11 @@ class Trainer:
         progress = _Progress(**{k: v for k, v in payload["progress"].items() if k in _Progress.__dataclass_fields__})
         log.info("resuming %s at batch %d of %d", self.out_dir, progress.step, self.config.steps)
         return progress
+
+
+def sad_recall_of(scores: Scores) -> float:
+    """Validation sad recall (0 without sad speech): with UA, what the UA x sad recall bundle is chosen on."""
+    return scores.per_class[_SAD]["recall"] if _SAD in scores.per_class else 0.0
 
 
 @dataclass(frozen=True)
