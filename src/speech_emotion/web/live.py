@@ -66,11 +66,10 @@ def rows_after(store: Store, cursor: Cursor, source: str | None) -> tuple[list[U
     eq = select(EventRow).where(EventRow.id > cursor.event_id)
     if source is not None:
         uq, eq = uq.where(UtteranceRow.source_id == source), eq.where(EventRow.source_id == source)
-    with store.session() as s:
-        return (
-            list(s.scalars(uq.order_by(UtteranceRow.id).limit(BATCH))),
-            list(s.scalars(eq.order_by(EventRow.id).limit(BATCH))),
-        )
+    with store.session() as s:  # events first: an alert is stored after the utterance that tipped it, so a
+        # poll that sees the alert sees its utterance too (the two reads need not share one snapshot)
+        events = list(s.scalars(eq.order_by(EventRow.id).limit(BATCH)))
+        return list(s.scalars(uq.order_by(UtteranceRow.id).limit(BATCH))), events
 
 
 async def events(
