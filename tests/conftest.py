@@ -1,4 +1,5 @@
-"""Shared fixtures: where the real corpora are, a small random-weight model bundle, PyTorch's thread count."""
+"""Shared fixtures: where the real and the unseen (test-only) corpora are, a small random-weight model bundle,
+PyTorch's thread count."""
 
 from __future__ import annotations
 
@@ -24,15 +25,29 @@ def corpora_root() -> Path:
     return Path(os.environ.get("SPEECH_EMOTION_CORPORA", REPO_ROOT.parent / "shared" / "corpora"))
 
 
-@pytest.fixture(scope="session")
-def corpora_dir() -> Path:
-    root = corpora_root()
+def unseen_root() -> Path:
+    """``$SPEECH_EMOTION_UNSEEN``, else ``../shared/unseen`` beside the repository (the test-only corpora)."""
+    return Path(os.environ.get("SPEECH_EMOTION_UNSEEN", REPO_ROOT.parent / "shared" / "unseen"))
+
+
+def _shared_dir(root: Path, what: str, variable: str) -> Path:
+    """``root`` if it has its ``MANIFEST.csv``; else skip with the reason, or fail where CI requires the corpora."""
     if not (root / "MANIFEST.csv").is_file():
-        reason = f"real corpora not found at {root} (set SPEECH_EMOTION_CORPORA or place shared/ beside the repo)"
+        reason = f"{what} not found at {root} (set {variable} or place shared/ beside the repo)"
         if os.environ.get("SPEECH_EMOTION_REQUIRE_CORPORA"):
             pytest.fail(reason)
         pytest.skip(reason)
     return root
+
+
+@pytest.fixture(scope="session")
+def corpora_dir() -> Path:
+    return _shared_dir(corpora_root(), "real corpora", "SPEECH_EMOTION_CORPORA")
+
+
+@pytest.fixture(scope="session")
+def unseen_dir() -> Path:
+    return _shared_dir(unseen_root(), "unseen (test-only) corpora", "SPEECH_EMOTION_UNSEEN")
 
 
 def make_test_bundle(

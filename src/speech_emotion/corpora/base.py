@@ -21,7 +21,7 @@ LABELS = ("angry", "happy", "sad", "neutral")
 SPLITS = ("train", "valid", "test")
 SPLIT_CHOICES = ("test", "valid", "train", "all")  # what Corpus.split() and --split accept
 AUDIO_SUFFIXES = (".wav", ".flac")
-CORPUS_NAMES = ("emodb", "savee", "ravdess", "urdu", "iemocap", "casia", "folder")
+CORPUS_NAMES = ("emodb", "savee", "ravdess", "urdu", "iemocap", "casia", "emovo", "tess", "folder")
 UNKNOWN_LANGUAGE = "unknown"
 HELD_OUT_FRACTION = 0.1  # of a corpus's speakers, each for valid and test, where it has no reference split
 
