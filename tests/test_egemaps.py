@@ -111,8 +111,8 @@ def test_the_monitor_runs_the_peer_and_adapts_its_functionals_statistics_unless_
             assert {u.model_id for u in store.utterances()} == {bundle.model_id}
             learnt = store.load_speaker_stats("test")
             if adapts:  # a row an utterance, forgotten slowly
-                assert np.shape(learnt["total"]) == (88,)
-                assert learnt["weight"] == pytest.approx(metrics.stored, rel=1e-3)
+                assert np.shape(learnt["features"]["egemaps"]["total"]) == (88,)
+                assert learnt["features"]["egemaps"]["weight"] == pytest.approx(metrics.stored, rel=1e-3)
             else:  # a model of global statistics hears everyone alike
                 assert learnt is None
         finally:

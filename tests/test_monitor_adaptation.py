@@ -13,7 +13,13 @@ from monitor_helpers import SENTENCES, T0, ListSource, espeak, lay_out
 from speech_emotion.audio import SAMPLE_RATE
 from speech_emotion.cli import main
 from speech_emotion.features import FRAMES_PER_SECOND, log_mel_3d, num_frames
-from speech_emotion.monitor.adaptation import AdaptationConfig, SpeakerNormalizer, load_normalizer, save_normalizer
+from speech_emotion.monitor.adaptation import (
+    AdaptationConfig,
+    PersonAdaptation,
+    SpeakerNormalizer,
+    load_adaptation,
+    save_adaptation,
+)
 from speech_emotion.monitor.pipeline import Monitor
 from speech_emotion.normalization import NormStats, fit_stats
 from speech_emotion.recognizer import EmotionRecognizer
@@ -25,6 +31,11 @@ PRIOR = NormStats(mean=np.full((40, 3), -5.0, np.float32), std=np.full((40, 3), 
 
 def frames(n: int, mean: float, std: float, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).normal(mean, std, (n, 40, 3))
+
+
+def learnt(store: Store, source: str, bundle) -> SpeakerNormalizer:
+    """What the source learnt of log-mel features, as a monitor running ``bundle`` restores it."""
+    return load_adaptation(store, source, EmotionRecognizer.load(bundle).parts).normalizers["logmel"]
 
 
 @pytest.fixture
@@ -68,23 +79,30 @@ def test_old_speech_fades_with_the_half_life():
     assert normalizer.frames_seen == 2000
 
 
-def test_statistics_survive_a_restart_through_the_store(store):
-    normalizer = SpeakerNormalizer()
-    normalizer.update(frames(500, 0.0, 1.0))
-    save_normalizer(store, "nao", normalizer)
-    restored = load_normalizer(store, "nao", AdaptationConfig())
-    assert restored.weight == normalizer.weight and restored.frames_seen == 500
-    np.testing.assert_array_equal(restored.stats(PRIOR).mean, normalizer.stats(PRIOR).mean)
-    assert load_normalizer(store, "other", AdaptationConfig()).weight == 0
+def test_statistics_survive_a_restart_through_the_store(store, tiny_bundle):
+    person = PersonAdaptation(EmotionRecognizer.load(tiny_bundle).parts)
+    person.update([frames(500, 0.0, 1.0)])
+    save_adaptation(store, "nao", person)
+    restored = learnt(store, "nao", tiny_bundle)
+    assert restored.weight == person.normalizers["logmel"].weight and restored.frames_seen == 500
+    np.testing.assert_array_equal(restored.stats(PRIOR).mean, person.normalizers["logmel"].stats(PRIOR).mean)
+    assert learnt(store, "other", tiny_bundle).weight == 0
+
+
+def test_what_a_single_model_learnt_before_fused_bundles_is_kept(store, tiny_bundle):
+    before = SpeakerNormalizer()  # saved as one normaliser's record, as monitors did before fusion
+    before.update(frames(300, 1.0, 1.0))
+    store.save_speaker_stats("nao", before.to_dict())
+    assert learnt(store, "nao", tiny_bundle).frames_seen == 300
 
 
 @pytest.mark.parametrize(
     "saved", [{"version": 99}, {"version": 1, "total": [1, 2], "total_sq": [1, 2], "weight": 1}, {"version": 1}]
 )
-def test_unreadable_saved_statistics_start_anew_with_a_warning(store, saved, caplog):
+def test_unreadable_saved_statistics_start_anew_with_a_warning(store, saved, caplog, tiny_bundle):
     store.save_speaker_stats("nao", saved)
     with caplog.at_level(logging.WARNING):  # the model's statistics are 40 x 3: [1, 2] was learnt of others
-        assert load_normalizer(store, "nao", AdaptationConfig(), prior=PRIOR).weight == 0
+        assert learnt(store, "nao", tiny_bundle).weight == 0
     assert "speaker statistics unreadable" in caplog.text
 
 
@@ -96,29 +114,29 @@ def test_the_monitor_adapts_to_every_stored_utterance_and_keeps_it(tiny_bundle, 
     segmenter = VadConfig().segmenter()
     heard = [len(u.context) for u in segmenter.push(audio, T0) + segmenter.flush()]
     assert len(heard) == len(store.utterances())
-    assert monitor.normalizer.frames_seen == sum(num_frames(n) for n in heard)  # what the recogniser heard
-    assert store.load_speaker_stats("test") == monitor.normalizer.to_dict()
+    assert monitor.person.normalizers["logmel"].frames_seen == sum(num_frames(n) for n in heard)  # as heard
+    assert store.load_speaker_stats("test") == monitor.person.to_dict()
 
     fixed = Monitor(ListSource(audio, source_id="fixed"), recognizer, store, adaptation=AdaptationConfig(enabled=False))
     fixed.run(threading.Event())
-    assert fixed.normalizer.weight == 0 and store.load_speaker_stats("fixed") is None
+    assert fixed.person.speech_seconds == 0 and store.load_speaker_stats("fixed") is None
 
 
-def test_calibrate_adds_the_speech_of_recordings(tmp_path, store, capsys):
+def test_calibrate_adds_the_speech_of_recordings(tmp_path, store, capsys, tiny_bundle):
     recording = tmp_path / "grandad.wav"
     audio, _ = lay_out([espeak(SENTENCES[0]), espeak(SENTENCES[1])], [1.0, 1.5])
     sf.write(recording, audio, SAMPLE_RATE)
-    db = ["--db", store.url, "--source", "nao"]
+    db = ["--db", store.url, "--source", "nao", "--model", str(tiny_bundle)]
     assert main(["calibrate", *db, str(recording)]) == 0
-    first = load_normalizer(store, "nao", AdaptationConfig())
+    first = learnt(store, "nao", tiny_bundle)
     speech = sum(len(log_mel_3d(u.heard)) for u in _segments(audio))  # with their context, as the monitor
     assert first.frames_seen == speech
     assert "nao: 2 utterances" in capsys.readouterr().out
 
     assert main(["calibrate", *db, str(recording)]) == 0
-    assert load_normalizer(store, "nao", AdaptationConfig()).frames_seen == 2 * speech
+    assert learnt(store, "nao", tiny_bundle).frames_seen == 2 * speech
     assert main(["calibrate", *db, "--reset", str(recording)]) == 0
-    assert load_normalizer(store, "nao", AdaptationConfig()).frames_seen == speech
+    assert learnt(store, "nao", tiny_bundle).frames_seen == speech
 
 
 def test_calibrate_without_speech_saves_nothing(tmp_path, store, capsys):

@@ -88,7 +88,7 @@ def test_utterances_are_stored_with_their_capture_times(speech, expected, recogn
     assert [s.ended_at is not None for s in sessions(store)] == [True]
     assert [e.kind for e in store.events()] == ["metrics"]
     saved = store.load_speaker_stats("test")
-    assert saved is not None and saved["weight"] > 0
+    assert saved is not None and saved["features"]["logmel"]["weight"] > 0
 
 
 def test_the_recogniser_hears_each_utterance_with_its_context(speech, expected, recognizer, store, monkeypatch):

@@ -12,6 +12,7 @@ from speech_emotion.audio import SAMPLE_RATE, load_audio
 from speech_emotion.errors import AudioError, BundleError, SpeechEmotionError
 
 if TYPE_CHECKING:
+    from speech_emotion.fusion import FusedRecognizer, load_recognizer
     from speech_emotion.recognizer import EmotionRecognizer, Prediction
 
 __all__ = [
@@ -19,9 +20,11 @@ __all__ = [
     "AudioError",
     "BundleError",
     "EmotionRecognizer",
+    "FusedRecognizer",
     "Prediction",
     "SpeechEmotionError",
     "load_audio",
+    "load_recognizer",
 ]
 
 
@@ -30,4 +33,8 @@ def __getattr__(name: str) -> object:
         from speech_emotion import recognizer
 
         return getattr(recognizer, name)
+    if name in ("FusedRecognizer", "load_recognizer"):  # any bundle, single or fused (the default is fused)
+        from speech_emotion import fusion
+
+        return getattr(fusion, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -86,6 +86,17 @@ class EmotionRecognizer:
     def model_id(self) -> str:
         return self.bundle.model_id
 
+    @property
+    def parts(self) -> list[EmotionRecognizer]:
+        """The models whose features are computed and normalised for it: itself (a fused recogniser has several)."""
+        return [self]
+
+    def predict_parts(
+        self, features: Sequence[np.ndarray], stats: Sequence[NormStats | None] | None = None
+    ) -> Prediction:
+        """One utterance from its raw features, as :meth:`FusedRecognizer.predict_parts` takes them."""
+        return self.predict_features([features[0]], stats[0] if stats else None)[0]
+
     def features(self, audio: np.ndarray) -> np.ndarray:
         """Raw ``(frames, 40, 3)`` features of 16 kHz audio, as the bundle's training files were featurised."""
         return self.preprocessing.file_features([audio])[0]

@@ -27,6 +27,7 @@ COMMANDS = {
     "loco": "leave-one-corpus-out: train without each corpus in turn and score on it (cross-corpus, cross-language)",
     "tune-offset": "copy a model with a logit offset for one emotion, chosen for UA x its recall on labelled speech",
     "tune-temperature": "copy a model with calibrated probabilities: a temperature chosen on labelled speech",
+    "fuse": "join two models into one fused bundle: a weight and a temperature chosen on labelled speech",
     "monitor": "recognise emotions in a live audio stream (NAO robot, microphone or file) and store them",
     "history": "list the utterances and emotions a monitor stored",
     "calibrate": "adapt a monitored source's speaker statistics to recordings of the person",

@@ -11,11 +11,11 @@ import argparse
 import sys
 
 from speech_emotion.audio import load_audio
-from speech_emotion.bundle import load_bundle
 from speech_emotion.cli.db_options import default_db_url, open_store
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import AudioError, SpeechEmotionError
-from speech_emotion.monitor.adaptation import SpeakerNormalizer, load_normalizer, save_normalizer
+from speech_emotion.fusion import load_recognizer
+from speech_emotion.monitor.adaptation import PersonAdaptation, load_adaptation, save_adaptation
 from speech_emotion.monitor.config import load_config
 
 
@@ -30,15 +30,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    bundle = load_bundle(args.model)
-    preprocessing, rows = bundle.preprocessing, bundle.preprocessing.rows_per_second
+    parts = load_recognizer(args.model).parts
     store = open_store(args.db)
     try:
         if args.reset:
-            normalizer = SpeakerNormalizer(config.adaptation, rows)
+            person = PersonAdaptation(parts, config.adaptation)
         else:
-            normalizer = load_normalizer(store, args.source, config.adaptation, bundle.stats(), rows)
-        before, failed, utterances = normalizer.speech_seconds, 0, 0
+            person = load_adaptation(store, args.source, parts, config.adaptation)
+        if not person.normalizers:
+            raise SpeechEmotionError(f"--model {args.model}: normalises everyone alike; it learns nothing of a person")
+        before, failed, utterances = person.speech_seconds, 0, 0
         for path in args.files:
             try:
                 audio = load_audio(path)
@@ -51,14 +52,14 @@ def run(args: argparse.Namespace) -> int:
             if not found:
                 print(f"warning: {path}: no speech found", file=sys.stderr)
             for utterance in found:
-                normalizer.update(preprocessing.file_features([utterance.heard])[0])  # as the monitor adapts
+                person.update([part.features(utterance.heard) for part in parts])  # as the monitor adapts
             utterances += len(found)
         if not utterances:
             raise SpeechEmotionError(f"--source {args.source}: no speech in the recordings; nothing saved")
-        save_normalizer(store, args.source, normalizer)
+        save_adaptation(store, args.source, person)
     finally:
         store.close()
-    added = normalizer.speech_seconds - before
+    added = person.speech_seconds - before
     print(f"{args.source}: {utterances} utterances, {added:.1f} s of speech added, statistics now rest on "
-          f"{normalizer.speech_seconds:.1f} s")  # fmt: skip
+          f"{person.speech_seconds:.1f} s")  # fmt: skip
     return 1 if failed else 0

@@ -18,6 +18,7 @@ from speech_emotion.corpora.base import SPLIT_CHOICES, Corpus
 from speech_emotion.corpora.cache import FeatureCache
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.evaluation.protocols import NORMALIZATION_MODES, PROTOCOLS, default_normalization
+from speech_emotion.fusion import FusedRecognizer, load_recognizer
 from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.windows import POOLINGS
 
@@ -90,17 +91,30 @@ def save_tuned_copy(source: ModelBundle, out: Path, metadata: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from speech_emotion.evaluation.evaluate import evaluate, evaluate_stream, format_report  # scikit-learn
+    from speech_emotion.evaluation.evaluate import (  # scikit-learn: only when needed
+        evaluate,
+        evaluate_fused,
+        evaluate_stream,
+        format_report,
+    )
 
     if args.protocol and args.normalization:
         raise SpeechEmotionError("--protocol and --normalization: give one or the other")
     if args.json:
         writable_file(Path(args.json), "--json")
-    recognizer, corpora, cache, normalization = scoring_setup(args)
+    recognizer = load_recognizer(args.model, device=args.device, pooling=args.pooling)
+    if isinstance(recognizer, FusedRecognizer):  # each part its own features and statistics
+        normalization = args.normalization or "alone"
+        caches = [FeatureCache.for_model(p.preprocessing, args.cache, args.workers) for p in recognizer.parts]
+        corpora = read_corpora(args.corpora, args.excited_as_happy)
+    else:
+        recognizer, corpora, cache, normalization = scoring_setup(args)
     reports = {}
     for name in dict.fromkeys(args.protocol or [normalization]):
         if name == "stream":
             reports[name] = evaluate_stream(recognizer, corpora, args.split)
+        elif isinstance(recognizer, FusedRecognizer):
+            reports[name] = evaluate_fused(recognizer, corpora, caches, args.split, name)
         else:
             reports[name] = evaluate(recognizer, corpora, cache, args.split, name)
         print(format_report(reports[name]), end="\n\n" if args.protocol else "\n", flush=True)

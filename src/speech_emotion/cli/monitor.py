@@ -21,13 +21,13 @@ from speech_emotion.cli.arguments import positive_seconds
 from speech_emotion.cli.db_options import default_db_url, default_reports_folder, default_spool, open_store
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import SpeechEmotionError
+from speech_emotion.fusion import load_recognizer
 from speech_emotion.monitor.config import load_config
 from speech_emotion.monitor.daily_reports import DailyReporter, ReportConfig
 from speech_emotion.monitor.logs import log_event, use_json_logs
 from speech_emotion.monitor.pipeline import Metrics, Monitor
 from speech_emotion.monitor.reactions import Reactions, last_alert
 from speech_emotion.monitor.spool import Spool
-from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.store import Store
 
 log = logging.getLogger("speech_emotion.monitor")
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if args.log_json:
         use_json_logs()
     config = load_config(args.config)
-    recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=config.pipeline.pooling)
+    recognizer = load_recognizer(args.model, device=args.device, pooling=config.pipeline.pooling)
     source, robot = open_source(args)  # bad input is refused before the database is made
     store = open_store(args.db)
     if args.file:  # a recording's times are those its content was first heard at, not its modification time

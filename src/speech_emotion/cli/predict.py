@@ -13,8 +13,9 @@ from speech_emotion.audio import DEFAULT_MAX_SECONDS, load_audio
 from speech_emotion.cli.arguments import positive_seconds
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import AudioError, SpeechEmotionError
+from speech_emotion.fusion import Recognizer, load_recognizer
 from speech_emotion.normalization import NormStats
-from speech_emotion.recognizer import NO_SPEECH, EmotionRecognizer, person_stats
+from speech_emotion.recognizer import NO_SPEECH, person_stats
 from speech_emotion.trimming import speech_bounds
 from speech_emotion.windows import POOLINGS
 
@@ -43,13 +44,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    recognizer = EmotionRecognizer.load(args.model, device=args.device, pooling=args.pooling)
+    recognizer = load_recognizer(args.model, device=args.device, pooling=args.pooling)
     utterances = read_utterances(recognizer, args.files, args.max_seconds)
     stats = None
     if args.same_speaker:  # the statistics need every file first; otherwise each line prints as its file is read
         utterances = list(utterances)
-        readable = [f for _, f in utterances if isinstance(f, np.ndarray)]
-        stats = speaker_stats(readable, recognizer.preprocessing.rows_per_second) if readable else None
+        readable = [f for _, f in utterances if isinstance(f, list)]
+        if readable:  # each part's, from the features it reads; the note about little speech once
+            parts = enumerate(recognizer.parts)
+            stats = [
+                speaker_stats([f[i] for f in readable], part.preprocessing.rows_per_second, i == 0) for i, part in parts
+            ]
     results, failed = [], 0
     for path, utterance in utterances:
         if utterance is None:
@@ -58,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         if utterance is NO_SPEECH:
             result = {"label": NO_SPEECH, "probabilities": None, "windows": []}
         else:
-            result = recognizer.predict_features([utterance], stats)[0].to_dict()
+            result = recognizer.predict_parts(utterance, stats).to_dict()
         if args.json:
             results.append({"file": path, **result})
         elif result["probabilities"] is None:
@@ -71,11 +76,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def read_utterances(
-    recognizer: EmotionRecognizer, paths: list[str], max_seconds: float
-) -> Iterator[tuple[str, np.ndarray | str | None]]:
-    """Each file's features as the model wants them, read only when asked for; :data:`NO_SPEECH` for a file in
-    which the voice activity detector finds no speech (silence, noise, music: never given an emotion); None
-    (with the error printed) for a file that failed."""
+    recognizer: Recognizer, paths: list[str], max_seconds: float
+) -> Iterator[tuple[str, list[np.ndarray] | str | None]]:
+    """Each file's features as each of the model's parts wants them, read only when asked for; :data:`NO_SPEECH`
+    for a file in which the voice activity detector finds no speech (silence, noise, music: never given an
+    emotion); None (with the error printed) for a file that failed."""
     for path in paths:
         try:
             audio = load_audio(path, max_seconds=max_seconds)
@@ -83,17 +88,17 @@ def read_utterances(
             print(f"error: {e}", file=sys.stderr)
             yield path, None
             continue
-        yield path, NO_SPEECH if speech_bounds(audio) is None else recognizer.features(audio)
+        yield path, NO_SPEECH if speech_bounds(audio) is None else [part.features(audio) for part in recognizer.parts]
 
 
-def speaker_stats(features: list[np.ndarray], rows_per_second: float) -> NormStats:
+def speaker_stats(features: list[np.ndarray], rows_per_second: float, note: bool = True) -> NormStats:
     """The speaker's statistics from all of their utterances, with a note when there is little speech."""
     try:
         stats = person_stats(features)
     except SpeechEmotionError as e:
         raise SpeechEmotionError(f"--same-speaker: {e}") from None
     seconds = stats.frames / rows_per_second
-    if seconds < STEADY_SECONDS:
+    if note and seconds < STEADY_SECONDS:
         print(
             f"note: --same-speaker: the speaker's statistics come from {seconds:.0f} s of speech; "
             f"with {STEADY_SECONDS:.0f} s or more they recognise better (docs/MODEL_CARD.md)",

@@ -4,14 +4,16 @@ Three protocols say how people use a model, and each names what it scores (docs/
 ``alone``: every file by itself, as ``predict FILE`` (the bundle's pooled statistics, nothing shared);
 ``person``: each speaker's files with that person's statistics, as ``predict --same-speaker``;
 ``stream``: each speaker's files as one stream through the real monitor (:mod:`.stream`).
-The normalisation modes of :mod:`.protocols` remain for experts (``--normalization``).
+The normalisation modes of :mod:`.protocols` remain for experts (``--normalization``). A fused bundle is
+scored by protocol: each part as that protocol scores it, the parts' probabilities then joined file by file as
+the fused recogniser joins them (the stream protocol runs the fused recogniser in the monitor itself).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from speech_emotion.bundle import DEFAULT_STATS, ModelBundle
 from speech_emotion.corpora.base import SPLIT_CHOICES, Corpus, CorpusError, Unreadable, Utterance
@@ -26,6 +28,7 @@ from speech_emotion.evaluation.protocols import (
     corpus_normalization,
     predict_files,
 )
+from speech_emotion.fusion import FusedRecognizer, Recognizer
 from speech_emotion.normalization import NormStats
 from speech_emotion.recognizer import NO_SPEECH, EmotionRecognizer
 
@@ -77,7 +80,7 @@ class NormalizedCorpus:
         return [e.utterance.label for e in self.examples]
 
 
-def _selected(recognizer: EmotionRecognizer, corpora: Sequence[Corpus], split: str) -> list[list[Utterance]]:
+def _selected(recognizer: Recognizer, corpora: Sequence[Corpus], split: str) -> list[list[Utterance]]:
     """Each corpus's ``split`` utterances; a one-line error when there are none or a label is not the model's."""
     if split not in SPLIT_CHOICES:
         raise SpeechEmotionError(f"--split: {split!r} is not one of {', '.join(SPLIT_CHOICES)}")
@@ -128,7 +131,29 @@ def evaluate(
     return _report(recognizer, split, normalization, predictions, unreadable)
 
 
-def evaluate_stream(recognizer: EmotionRecognizer, corpora: Sequence[Corpus], split: str = "test") -> EvaluationReport:
+def evaluate_fused(
+    recognizer: FusedRecognizer,
+    corpora: Sequence[Corpus],
+    caches: Sequence[FeatureCache],
+    split: str = "test",
+    protocol: str = "alone",
+) -> EvaluationReport:
+    """A fused recogniser's scores under the ``alone`` or ``person`` protocol, or a normalisation mode that every
+    part is scored with; ``caches`` holds each part's features."""
+    reports = [evaluate(p, corpora, c, split, protocol) for p, c in zip(recognizer.parts, caches, strict=True)]
+    by_path = [{f.path: f for f in report.predictions} for report in reports]
+    predictions = []
+    for first in reports[0].predictions:
+        parts = [scored.get(first.path) for scored in by_path]
+        if any(p is None for p in parts):  # unreadable for another part's features: among its unreadable files
+            continue
+        fused = recognizer.fused_probabilities([p.probabilities for p in parts])
+        predictions.append(replace(first, label=max(fused, key=fused.get), probabilities=fused))
+    unreadable = list({u.path: u for report in reports for u in report.unreadable}.values())
+    return _report(recognizer, split, protocol, predictions, unreadable)
+
+
+def evaluate_stream(recognizer: Recognizer, corpora: Sequence[Corpus], split: str = "test") -> EvaluationReport:
     """The ``stream`` protocol's scores: each speaker's ``split`` files played to the real monitor."""
     from speech_emotion.evaluation.stream import stream_predictions  # the monitor's stack, only when needed
 
@@ -139,7 +164,7 @@ def evaluate_stream(recognizer: EmotionRecognizer, corpora: Sequence[Corpus], sp
 
 
 def _report(
-    recognizer: EmotionRecognizer,
+    recognizer: Recognizer,
     split: str,
     name: str,
     predictions: list[FilePrediction],

@@ -23,9 +23,10 @@ from speech_emotion.audio import SAMPLE_RATE, load_audio
 from speech_emotion.corpora.base import Unreadable, Utterance
 from speech_emotion.errors import AudioError
 from speech_emotion.evaluation.protocols import FilePrediction
+from speech_emotion.fusion import Recognizer
 from speech_emotion.monitor.pipeline import Monitor
 from speech_emotion.monitor.sources.file import FileSource
-from speech_emotion.recognizer import NO_SPEECH, EmotionRecognizer
+from speech_emotion.recognizer import NO_SPEECH
 from speech_emotion.store import NewUtterance, Store
 
 PAUSE_S = 1.0  # after each file
@@ -34,7 +35,7 @@ T0 = 1_700_000_000.0  # capture time of each stream's first sample
 
 
 def stream_predictions(
-    recognizer: EmotionRecognizer, utterances: Sequence[Utterance], seed: int = 0
+    recognizer: Recognizer, utterances: Sequence[Utterance], seed: int = 0
 ) -> tuple[list[FilePrediction], list[Unreadable]]:
     """Each readable file's prediction by the monitor that heard its speaker's files as one stream, and the
     files that could not be read (left out of the streams)."""
@@ -76,7 +77,7 @@ def _lay_out(clips: list[np.ndarray], path: Path, seed: int) -> list[tuple[float
     return spans
 
 
-def _monitored(path: Path, recognizer: EmotionRecognizer, db: Path) -> list[NewUtterance]:
+def _monitored(path: Path, recognizer: Recognizer, db: Path) -> list[NewUtterance]:
     """The utterances the monitor stores for the recording, read as fast as it can, adapting from scratch."""
     store = Store(f"sqlite:///{db}")
     monitor = Monitor(FileSource(path, speed=0, start=T0, source_id=path.stem), recognizer, store)

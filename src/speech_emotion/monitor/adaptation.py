@@ -14,6 +14,7 @@ restart, or a new model, keeps what was learnt.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from speech_emotion.features import FRAMES_PER_SECOND
 from speech_emotion.monitor.logs import log_event
 from speech_emotion.normalization import NormStats, StatsAccumulator
+from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.store import Store
 
 FORMAT_VERSION = 1
@@ -109,30 +111,85 @@ class SpeakerNormalizer:
         return np.ndim(self.total) == 0 or np.shape(self.total) == prior.mean.shape
 
 
-def load_normalizer(
-    store: Store,
-    source_id: str,
-    config: AdaptationConfig,
-    prior: NormStats | None = None,
-    rows_per_second: float = FRAMES_PER_SECOND,
-) -> SpeakerNormalizer:
-    """The source's persisted adaptation for a model with statistics like ``prior``, or a fresh one (saying why)
-    when there is none, it is unreadable, or it was learnt of other features."""
-    normalizer = SpeakerNormalizer(config, rows_per_second)
+class PersonAdaptation:
+    """What a monitor learns of one person for a recogniser: a :class:`SpeakerNormalizer` for each kind of
+    features that one of its parts reads with speaker statistics (a fused recogniser may have two kinds; parts
+    that normalise with global statistics keep the model's). Persisted per source, keyed by feature kind, so
+    a new model of the same features keeps what was learnt."""
+
+    def __init__(self, parts: Sequence[EmotionRecognizer], config: AdaptationConfig | None = None):
+        self.parts = list(parts)
+        self.config = config or AdaptationConfig()
+        self.normalizers = {
+            part.preprocessing.feature_kind: SpeakerNormalizer(self.config, part.preprocessing.rows_per_second)
+            for part in self.parts
+            if part.preprocessing.adapts_to_speaker
+        }
+
+    @property
+    def adapts(self) -> bool:
+        return self.config.enabled and bool(self.normalizers)
+
+    def stats(self) -> list[NormStats]:
+        """Each part's statistics for the next utterance."""
+        return [self._stats(part) for part in self.parts]
+
+    def _stats(self, part: EmotionRecognizer) -> NormStats:
+        normalizer = self.normalizers.get(part.preprocessing.feature_kind)
+        if not self.adapts or normalizer is None or not part.preprocessing.adapts_to_speaker:
+            return part.stats
+        return normalizer.stats(part.stats)
+
+    def update(self, features: Sequence[np.ndarray]) -> None:
+        """Add one utterance, given as each part's raw features (each kind once)."""
+        kinds = {part.preprocessing.feature_kind: f for part, f in zip(self.parts, features, strict=True)}
+        for kind, normalizer in self.normalizers.items():
+            normalizer.update(kinds[kind])
+
+    @property
+    def speech_seconds(self) -> float:
+        """Seconds of the person's speech the statistics rest on (the longest-lived kind's)."""
+        return max((n.speech_seconds for n in self.normalizers.values()), default=0.0)
+
+    def to_dict(self) -> dict:
+        return {"version": 2, "features": {kind: n.to_dict() for kind, n in self.normalizers.items()}}
+
+    def restore(self, saved: dict, source_id: str) -> None:
+        """Take back what :meth:`to_dict` saved (or a single normaliser's record, from before fusion), kind by
+        kind; a kind that is unreadable or was learnt of other features starts anew, saying why."""
+        legacy = saved.get("version") != 2  # one normaliser's record: which kind it was is told by its shape
+        records = {kind: saved for kind in self.normalizers} if legacy else saved.get("features", {})
+        for kind, normalizer in self.normalizers.items():
+            if kind not in records:
+                continue
+            prior = next(p.stats for p in self.parts if p.preprocessing.feature_kind == kind)
+            try:
+                normalizer.restore(records[kind])
+                if not normalizer.fits(prior):
+                    raise ValueError(f"learnt of features shaped {np.shape(normalizer.total)}, not {prior.mean.shape}")
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                log_event(log, logging.WARNING, "speaker statistics unreadable, starting anew", source=source_id,
+                          features=kind, error=e)  # fmt: skip
+                self.normalizers[kind] = SpeakerNormalizer(self.config, normalizer.rows_per_second)
+                continue
+            log_event(log, logging.INFO, "speaker statistics restored", source=source_id, features=kind,
+                      speech_s=normalizer.speech_seconds)  # fmt: skip
+
+
+def load_adaptation(
+    store: Store, source_id: str, parts: Sequence[EmotionRecognizer], config: AdaptationConfig | None = None
+) -> PersonAdaptation:
+    """The source's persisted adaptation for a recogniser's parts, or a fresh one when there is none."""
+    adaptation = PersonAdaptation(parts, config)
     saved = store.load_speaker_stats(source_id)
     if saved is None:
         log_event(log, logging.INFO, "speaker statistics new", source=source_id)
-        return normalizer
-    try:
-        normalizer.restore(saved)
-        if prior is not None and not normalizer.fits(prior):
-            raise ValueError(f"learnt of features shaped {np.shape(normalizer.total)}, not {prior.mean.shape}")
-    except (KeyError, TypeError, ValueError) as e:
-        log_event(log, logging.WARNING, "speaker statistics unreadable, starting anew", source=source_id, error=e)
-        return SpeakerNormalizer(config, rows_per_second)
-    log_event(log, logging.INFO, "speaker statistics restored", source=source_id, speech_s=normalizer.speech_seconds)
-    return normalizer
+    elif not isinstance(saved, dict):
+        log_event(log, logging.WARNING, "speaker statistics unreadable, starting anew", source=source_id)
+    else:
+        adaptation.restore(saved, source_id)
+    return adaptation
 
 
-def save_normalizer(store: Store, source_id: str, normalizer: SpeakerNormalizer) -> None:
-    store.save_speaker_stats(source_id, normalizer.to_dict())
+def save_adaptation(store: Store, source_id: str, adaptation: PersonAdaptation) -> None:
+    store.save_speaker_stats(source_id, adaptation.to_dict())

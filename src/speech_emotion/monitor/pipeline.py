@@ -28,11 +28,11 @@ import torch
 from sqlalchemy.exc import SQLAlchemyError
 
 from speech_emotion.audio import SAMPLE_RATE, repair_samples
-from speech_emotion.monitor.adaptation import AdaptationConfig, SpeakerNormalizer, load_normalizer, save_normalizer
+from speech_emotion.fusion import Recognizer
+from speech_emotion.monitor.adaptation import AdaptationConfig, PersonAdaptation, load_adaptation, save_adaptation
 from speech_emotion.monitor.logs import log_event
 from speech_emotion.monitor.sources.base import AudioChunk, Source, SourceEvent
 from speech_emotion.monitor.spool import Spool
-from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.store import NewEvent, NewUtterance, Store
 from speech_emotion.vad import Utterance, VadConfig
 
@@ -129,7 +129,7 @@ class Monitor:
     def __init__(
         self,
         source: Source,
-        recognizer: EmotionRecognizer,
+        recognizer: Recognizer,
         store: Store,
         vad: VadConfig | None = None,
         adaptation: AdaptationConfig | None = None,
@@ -146,8 +146,8 @@ class Monitor:
         self.store = store
         self.vad = vad or VadConfig()
         self.adaptation = adaptation or AdaptationConfig()
-        if not recognizer.preprocessing.adapts_to_speaker:  # a model of global statistics hears everyone alike
-            self.adaptation = replace(self.adaptation, enabled=False)
+        if not any(part.preprocessing.adapts_to_speaker for part in recognizer.parts):  # global statistics only:
+            self.adaptation = replace(self.adaptation, enabled=False)  # it hears everyone alike
         self.config = pipeline or PipelineConfig()
         self.keep_audio = keep_audio
         self.settings = settings or {}
@@ -156,7 +156,7 @@ class Monitor:
         self.metrics = Metrics()
         self.session_id: int | None = None
         self.source_error: str | None = None
-        self.normalizer: SpeakerNormalizer | None = None
+        self.person: PersonAdaptation | None = None
         self._inference: threading.Thread | None = None
         self._segmenter = self.vad.segmenter()
         self._queue: queue.Queue = queue.Queue(maxsize=self.config.queue_size)
@@ -191,10 +191,9 @@ class Monitor:
             data = {"session": session, "last_seen": last_seen.isoformat(), "lost_seconds": down_s}
             self.record_event(NewEvent(self.source_id, "downtime", message, time=last_seen, data=data))
         if self.adaptation.enabled:
-            rows = self.recognizer.preprocessing.rows_per_second
-            self.normalizer = load_normalizer(self.store, self.source_id, self.adaptation, self.recognizer.stats, rows)
+            self.person = load_adaptation(self.store, self.source_id, self.recognizer.parts, self.adaptation)
         else:
-            self.normalizer = SpeakerNormalizer(self.adaptation, self.recognizer.preprocessing.rows_per_second)
+            self.person = PersonAdaptation(self.recognizer.parts, self.adaptation)
         log_event(
             log, logging.INFO, "monitor started", source=self.source_id, session=self.session_id,
             model=self.recognizer.model_id, vad=self.vad.engine, keep_audio=self.keep_audio or "no",
@@ -340,8 +339,9 @@ class Monitor:
 
     def _process(self, utterance: Utterance) -> None:
         began = time.perf_counter()
-        features = self.recognizer.features(utterance.heard)  # with the context around it, as the models were trained
-        prediction = self.recognizer.predict_features([features], self.normalizer.stats(self.recognizer.stats))[0]
+        heard = utterance.heard  # with the context around it, as the models were trained
+        features = [part.features(heard) for part in self.recognizer.parts]
+        prediction = self.recognizer.predict_parts(features, self.person.stats())
         row = NewUtterance(
             source_id=self.source_id,
             start=datetime.fromtimestamp(utterance.start, UTC),
@@ -365,7 +365,7 @@ class Monitor:
             duration_s=utterance.duration, label=row.label, p=row.probabilities[row.label],
         )  # fmt: skip
         if self.adaptation.enabled:
-            self.normalizer.update(features)
+            self.person.update(features)
             if time.monotonic() - self._last_save >= self.adaptation.save_interval_s:
                 self._save_stats()
         if self.keep_audio is not None:
@@ -374,7 +374,7 @@ class Monitor:
             listener(row)
 
     def _save_stats(self) -> None:
-        self._retry("save speaker statistics", lambda: save_normalizer(self.store, self.source_id, self.normalizer))
+        self._retry("save speaker statistics", lambda: save_adaptation(self.store, self.source_id, self.person))
         self._last_save = time.monotonic()
 
     def _store_event(self, event: NewEvent) -> None:
