@@ -2,10 +2,12 @@
 
     python benchmarks/bench_monitor.py [--part rtf,latency,streams,memory] [--rtf-minutes 10]
         [--latency-seconds 80] [--streams 1,4,8,16] [--stream-seconds 60] [--memory-hours 3] [--context-s 1]
+        [--model combined4-fused]
 
-Every part runs the real pipeline (source -> Silero VAD -> log-mel features -> ACRNN -> SQLite -> reactions)
-on the bundled demo recording (espeak-ng speech, about 60% of it speech) with the reference-size ACRNN and
-random weights (the cost does not depend on the weights), SQLite in a temporary folder. ``--context-s`` sets
+Every part runs the real pipeline (source -> Silero VAD -> each part's features -> the model -> SQLite ->
+reactions) on the bundled demo recording (espeak-ng speech, about 60% of it speech) with the shipped default
+model (the fused ACRNN and eGeMAPS SVM; ``--model combined4-ua`` for the ACRNN alone), SQLite in a temporary
+folder. ``--context-s`` sets
 ``vad.context_s`` (default the monitor's): the recogniser hears that much more audio per utterance, and an
 utterance waits for it, so ``--context-s 0`` beside the default shows what the context costs.
 
@@ -33,13 +35,11 @@ import numpy as np
 import torch
 
 from speech_emotion.audio import SAMPLE_RATE, load_audio
-from speech_emotion.bundle import DEFAULT_STATS, ModelBundle
-from speech_emotion.model import ACRNN, ACRNNConfig
+from speech_emotion.bundle import DEFAULT_MODEL
+from speech_emotion.fusion import load_recognizer
 from speech_emotion.monitor.pipeline import Monitor, PipelineConfig
 from speech_emotion.monitor.reactions import ReactionConfig, Reactions
 from speech_emotion.monitor.sources.base import AudioChunk, Source
-from speech_emotion.normalization import NormStats
-from speech_emotion.recognizer import EmotionRecognizer
 from speech_emotion.store import Store
 from speech_emotion.vad import VadConfig
 
@@ -68,15 +68,6 @@ class LoopSource(Source):
             yield AudioChunk(samples, origin + done / SAMPLE_RATE, self.source_id)
 
 
-def reference_recognizer(threads: int = 0) -> EmotionRecognizer:
-    torch.manual_seed(0)
-    model = ACRNN(ACRNNConfig.reference()).eval()
-    stats = NormStats(np.full((40, 3), -8.0, np.float32), np.full((40, 3), 2.0, np.float32), 1000)
-    labels = ["angry", "happy", "sad", "neutral"]
-    bundle = ModelBundle(model.config, labels, model.state_dict(), {DEFAULT_STATS: stats}, "bench-reference@random")
-    return EmotionRecognizer(bundle)
-
-
 def demo_audio() -> np.ndarray:
     with package_files.as_file(package_files.files("speech_emotion") / "data" / "demo.flac") as path:
         return load_audio(path)
@@ -100,8 +91,8 @@ def monitor(source, recognizer, folder: Path, vad: VadConfig, name: str, threads
     return m, store
 
 
-def part_rtf(audio: np.ndarray, minutes: float, folder: Path, vad: VadConfig) -> None:
-    m, store = monitor(LoopSource(audio, minutes * 60, "rtf", False), reference_recognizer(), folder, vad, "rtf")
+def part_rtf(audio: np.ndarray, minutes: float, folder: Path, vad: VadConfig, model: str) -> None:
+    m, store = monitor(LoopSource(audio, minutes * 60, "rtf", False), load_recognizer(model), folder, vad, "rtf")
     wall, cpu = time.perf_counter(), time.process_time()
     metrics = m.run(threading.Event())
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -115,8 +106,8 @@ def part_rtf(audio: np.ndarray, minutes: float, folder: Path, vad: VadConfig) ->
     store.close()
 
 
-def part_latency(audio: np.ndarray, seconds: float, folder: Path, vad: VadConfig) -> None:
-    m, store = monitor(LoopSource(audio, seconds, "latency", True), reference_recognizer(), folder, vad, "latency")
+def part_latency(audio: np.ndarray, seconds: float, folder: Path, vad: VadConfig, model: str) -> None:
+    m, store = monitor(LoopSource(audio, seconds, "latency", True), load_recognizer(model), folder, vad, "latency")
     latency = Latency()
     m.listeners.append(latency)
     m.run(threading.Event())
@@ -128,13 +119,15 @@ def part_latency(audio: np.ndarray, seconds: float, folder: Path, vad: VadConfig
     store.close()
 
 
-def part_streams(audio: np.ndarray, counts: list[int], seconds: float, folder: Path, vad: VadConfig) -> None:
+def part_streams(
+    audio: np.ndarray, counts: list[int], seconds: float, folder: Path, vad: VadConfig, model: str
+) -> None:
     for n in counts:
         rng = np.random.default_rng(n)
         runs = []
         for i in range(n):
             source = LoopSource(audio, seconds, f"stream{i}", True, offset=int(rng.integers(len(audio))))
-            m, store = monitor(source, reference_recognizer(), folder, vad, f"streams{n}-{i}", threads=1)
+            m, store = monitor(source, load_recognizer(model), folder, vad, f"streams{n}-{i}", threads=1)
             latency = Latency()
             m.listeners.append(latency)
             runs.append((m, store, latency))
@@ -167,8 +160,8 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def part_memory(audio: np.ndarray, hours: float, folder: Path, vad: VadConfig) -> None:
-    m, store = monitor(LoopSource(audio, hours * 3600, "memory", False), reference_recognizer(), folder, vad, "memory")
+def part_memory(audio: np.ndarray, hours: float, folder: Path, vad: VadConfig, model: str) -> None:
+    m, store = monitor(LoopSource(audio, hours * 3600, "memory", False), load_recognizer(model), folder, vad, "memory")
     samples: list[tuple[float, float]] = []
     done = threading.Event()
 
@@ -209,24 +202,26 @@ def main() -> None:
     parser.add_argument("--stream-seconds", type=float, default=60.0)
     parser.add_argument("--memory-hours", type=float, default=3.0)
     parser.add_argument("--context-s", type=float, default=VadConfig().context_s)
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="bundle or shipped name (default %(default)s)")
     args = parser.parse_args()
     vad = VadConfig(context_s=args.context_s)
     parts = set(args.part.split(","))
     audio = demo_audio()
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; demo {len(audio) / SAMPLE_RATE:.0f} s; "
-        f"vad.context_s {vad.context_s:g}"
+        f"vad.context_s {vad.context_s:g}; model {args.model}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if "rtf" in parts:
-            part_rtf(audio, args.rtf_minutes, folder, vad)
+            part_rtf(audio, args.rtf_minutes, folder, vad, args.model)
         if "latency" in parts:
-            part_latency(audio, args.latency_seconds, folder, vad)
+            part_latency(audio, args.latency_seconds, folder, vad, args.model)
         if "streams" in parts:
-            part_streams(audio, [int(n) for n in args.streams.split(",")], args.stream_seconds, folder, vad)
+            counts = [int(n) for n in args.streams.split(",")]
+            part_streams(audio, counts, args.stream_seconds, folder, vad, args.model)
         if "memory" in parts:
-            part_memory(audio, args.memory_hours, folder, vad)
+            part_memory(audio, args.memory_hours, folder, vad, args.model)
 
 
 if __name__ == "__main__":

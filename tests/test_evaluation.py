@@ -144,9 +144,12 @@ def _loco_args(casia, tmp_path):
 
 def test_leave_one_corpus_out(casia, tmp_path, capsys, restore_threads):
     args = _loco_args(casia, tmp_path)
-    assert main(args) == 0
-    assert "| casia | Mandarin Chinese | folder | unknown | 32 |" in capsys.readouterr().out
+    unseen = make_folder(tmp_path / "unseen", speakers=("eve", "fay"), seconds=1.0)
+    assert main([*args, f"--unseen=folder={unseen}"]) == 0
+    printed = capsys.readouterr().out
+    assert "| casia | Mandarin Chinese | folder | unknown | 32 |" in printed and "folder UA (best-ua) |" in printed
     results = json.loads((tmp_path / "loco" / "loco.json").read_text())
+    assert all(list(f["unseen_ua"]) == ["folder"] and 0 <= f["unseen_ua"]["folder"] <= 1 for f in results["folds"])
     assert [f["held_out"] for f in results["folds"]] == ["casia", "folder"]
     assert results["normalization"] == "target-neutral"
     assert results["folds"][1]["n_utterances"] == 32  # every utterance of the held-out corpus, all splits

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_arguments
+from speech_emotion.cli.corpus_options import add_corpus_arguments, add_feature_arguments, corpus_spec
 from speech_emotion.cli.training_options import add_training_arguments, training_config
 from speech_emotion.corpora import read_corpora
 from speech_emotion.corpora.cache import FeatureCache
@@ -17,6 +17,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--out", required=True, metavar="DIR", help="folds in DIR/without-NAME; the table in DIR/loco.md, DIR/loco.json"
     )
     p.add_argument("--resume", action="store_true", help="continue interrupted folds; finished ones keep their scores")
+    p.add_argument(
+        "--unseen",
+        action="append",
+        default=[],
+        type=corpus_spec,
+        metavar="NAME=PATH",
+        help="a test-only corpus (emovo, tess) each fold's best-ua model is also scored on; repeat for several",
+    )
     p.add_argument(
         "--normalization",
         default=None,
@@ -36,10 +44,13 @@ def run(args: argparse.Namespace) -> int:
     )
 
     corpora = read_corpora(args.corpora, args.excited_as_happy)
+    unseen = read_corpora(args.unseen, args.excited_as_happy) if args.unseen else []
     config = training_config(args)
     cache = FeatureCache(args.cache, args.workers)
     normalization = args.normalization or default_normalization(config)
-    results = leave_one_corpus_out(corpora, config, args.out, cache, args.device, normalization, args.resume)
+    results = leave_one_corpus_out(
+        corpora, config, args.out, cache, args.device, normalization, args.resume, unseen=unseen
+    )
     print(format_table(results, normalization))
     if len(results) < len(corpora):
         print("stopped before every fold was done; continue with the same command and --resume")

@@ -4,7 +4,8 @@ This measures what matters for a robot meeting new people: speakers, recording c
 held-out corpus's language is in no training corpus (Emo-DB, URDU among the shared corpora), a language the
 model never heard. Each fold is an ordinary training run in ``<out>/without-<corpus>`` (resumable), scored on
 every utterance of the held-out corpus with its own neutral statistics by default (the reference protocol), or
-with each of its speakers' own statistics for a model trained that way.
+with each of its speakers' own statistics for a model trained that way. Test-only corpora (``unseen``: EMOVO,
+TESS) are scored by every fold's ``best-ua`` model the same way: corpora no fold trained on.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class FoldResult:
     valid_ua: float
     model: str
     steps: int  # batches the fold was trained for: a resume that trains further must score it again
+    unseen_ua: dict[str, float]  # UA of best-ua on each test-only corpus, all its utterances
 
 
 def leave_one_corpus_out(
@@ -52,6 +54,7 @@ def leave_one_corpus_out(
     normalization: str | None = None,
     resume: bool = False,
     progress: bool = True,
+    unseen: Sequence[Corpus] = (),
 ) -> list[FoldResult]:
     """Train and score one fold per corpus; ``loco.json`` and ``loco.md`` in ``out_dir`` grow fold by fold.
 
@@ -72,10 +75,13 @@ def leave_one_corpus_out(
         if run.interrupted:
             break
         kept = recorded.get(held_out.name)
-        if resumed and kept and kept.steps == run.step and kept.trained_on == [c.name for c in training]:
+        same = (
+            kept and kept.trained_on == [c.name for c in training] and list(kept.unseen_ua) == [c.name for c in unseen]
+        )
+        if resumed and same and kept.steps == run.step:
             results.append(kept)
         else:
-            results.append(score_fold(held_out, training, run, cache, device, normalization))
+            results.append(score_fold(held_out, training, run, cache, device, normalization, unseen))
         write_results(results, out_dir, normalization)  # a finished fold's score survives a crash in the next
     return results
 
@@ -87,14 +93,13 @@ def score_fold(
     cache: FeatureCache,
     device: str,
     normalization: str,
+    unseen: Sequence[Corpus] = (),
 ) -> FoldResult:
-    """UA of the fold's two kept models on every utterance of the held-out corpus."""
-    scores = {
-        name: evaluate(
-            EmotionRecognizer.load(run.out_dir / name, device=device), [held_out], cache, "all", normalization
-        )
-        for name in (BEST_UA, BEST_UA_SAD)
-    }
+    """UA of the fold's two kept models on every utterance of the held-out corpus, and of ``best-ua`` on each
+    test-only corpus."""
+    recognizers = {name: EmotionRecognizer.load(run.out_dir / name, device=device) for name in (BEST_UA, BEST_UA_SAD)}
+    scores = {name: evaluate(r, [held_out], cache, "all", normalization) for name, r in recognizers.items()}
+    unseen_ua = {c.name: evaluate(recognizers[BEST_UA], [c], cache, "all", normalization).overall.ua for c in unseen}
     languages = {c.language for c in training}
     known = UNKNOWN_LANGUAGE not in {held_out.language, *languages}
     return FoldResult(
@@ -108,6 +113,7 @@ def score_fold(
         valid_ua=run.best_ua,
         model=scores[BEST_UA].model_id,
         steps=run.step,
+        unseen_ua=unseen_ua,
     )
 
 
@@ -139,18 +145,21 @@ def write_results(results: Sequence[FoldResult], out_dir: Path, normalization: s
 
 
 def format_table(results: Sequence[FoldResult], normalization: str) -> str:
-    """A markdown table: UA on each held-out corpus (all its utterances) of the fold's two kept models."""
+    """A markdown table: UA on each held-out corpus (all its utterances) of the fold's two kept models, and of
+    best-ua on each test-only corpus."""
+    unseen = list(dict.fromkeys(name for r in results for name in r.unseen_ua))
     lines = [
         f"Leave-one-corpus-out: UA on the held-out corpus (all its utterances, normalisation {normalization}).",
         "",
         "| held out | language | trained on | cross-language | utterances | UA (best-ua) | UA (best-ua-sad) "
-        "| validation UA |",
-        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |",
+        "| validation UA |" + "".join(f" {name} UA (best-ua) |" for name in unseen),
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |" + " ---: |" * len(unseen),
     ]
     for r in results:
         lines.append(
             f"| {r.held_out} | {r.language} | {', '.join(r.trained_on)} | {_yes_no(r.cross_language)} "
             f"| {r.n_utterances} | {r.ua_best_ua:.3f} | {r.ua_best_ua_sad:.3f} | {r.valid_ua:.3f} |"
+            + "".join(f" {r.unseen_ua[name]:.3f} |" if name in r.unseen_ua else " |" for name in unseen)
         )
     return "\n".join(lines)
 
