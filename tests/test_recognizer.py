@@ -139,9 +139,8 @@ def test_bundles_saved_before_the_record_derive_it_from_their_training_settings(
     assert load_bundle(tmp_path / "older.pt").preprocessing == Preprocessing()
 
 
-def test_the_shipped_bundles_normalise_per_speaker_but_urdu_per_corpus():
-    for name in ("combined4-ua", "combined4-ua-sad"):
-        assert load_bundle(name).preprocessing == Preprocessing(statistics="hybrid", corpus_statistics=("urdu",))
+def test_the_shipped_acrnn_normalises_per_speaker_but_urdu_per_corpus():
+    assert load_bundle("combined4-ua").preprocessing == Preprocessing(statistics="hybrid", corpus_statistics=("urdu",))
 
 
 def test_a_bundle_made_for_other_features_is_refused_in_one_line(tiny_bundle, tmp_path):

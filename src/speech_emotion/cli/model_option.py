@@ -11,5 +11,5 @@ def add_model_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
         default=DEFAULT_MODEL,
-        help="model bundle file or shipped model name (default: %(default)s, chosen for UA x sad recall)",
+        help="model bundle file or shipped model name (default: %(default)s, the ACRNN and the eGeMAPS peer fused)",
     )

@@ -56,7 +56,7 @@ class ComfortConfig:
     enabled: bool = True
     emotion: str = "sad"
     window_minutes: float = 10.0
-    min_share: float = 0.7  # of the speech in the window, in seconds (docs/monitor.md: why 0.7)
+    min_share: float = 0.3  # of the speech in the window, in seconds (docs/monitor.md: why 0.3)
     min_speech_s: float = 20.0  # less speech than this in the window is not enough to judge
     cooldown_minutes: float = 30.0
     sentences: tuple[str, ...] = (
