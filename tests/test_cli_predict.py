@@ -67,13 +67,14 @@ def test_bad_files_are_reported_and_good_ones_still_scored(tiny_bundle, tmp_path
 # predict with the second file's reading held until a signal file appears: a slow disk or network share
 SLOW_READ = """
 import pathlib, sys, time
-from speech_emotion.cli import main, predict
-real = predict.load_audio
+from speech_emotion import recognizer
+from speech_emotion.cli import main
+real = recognizer.load_audio
 def held(path, **options):
     while path.endswith("slow.wav") and not pathlib.Path(path + ".go").exists():
         time.sleep(0.05)
     return real(path, **options)
-predict.load_audio = held
+recognizer.load_audio = held
 sys.exit(main(sys.argv[1:]))
 """
 

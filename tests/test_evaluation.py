@@ -100,7 +100,7 @@ def test_evaluation_scores_what_predict_predicts(casia, features, tmp_path):
     examples = examples_of(casia.utterances, features)
     stats = corpus_normalization("speaker", bundle, "casia", examples)
     pairs = zip(examples, stats, strict=True)
-    one_by_one = [recognizer.predict(load_audio(e.utterance.path), s).label for e, s in pairs]
+    one_by_one = [recognizer.predict_batch([load_audio(e.utterance.path)], s)[0].label for e, s in pairs]
     assert predict_labels(recognizer, examples, stats) == one_by_one
     assert replace(report.overall, ece=None) == score([e.utterance.label for e in examples], one_by_one, LABELS)
     assert 0 <= report.overall.ece <= 1

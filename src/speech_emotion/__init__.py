@@ -1,5 +1,9 @@
 """speech-emotion: cross-corpus speech emotion recognition and a 24/7 emotion monitor.
 
+    import speech_emotion
+    recognizer = speech_emotion.load()                  # the shipped default; or a name, or a bundle file
+    print(recognizer.predict_file("clip.wav").label)    # docs/api.md has the rest
+
 The recogniser is imported on first use (PEP 562), so the parts that never run the model (the simulated
 robot, the dashboard, the reports) start without loading PyTorch.
 """
@@ -13,6 +17,7 @@ from speech_emotion.errors import AudioError, BundleError, SpeechEmotionError
 
 if TYPE_CHECKING:
     from speech_emotion.fusion import FusedRecognizer, load_recognizer
+    from speech_emotion.fusion import load_recognizer as load
     from speech_emotion.recognizer import EmotionRecognizer, Prediction
 
 __all__ = [
@@ -23,6 +28,7 @@ __all__ = [
     "FusedRecognizer",
     "Prediction",
     "SpeechEmotionError",
+    "load",
     "load_audio",
     "load_recognizer",
 ]
@@ -37,4 +43,8 @@ def __getattr__(name: str) -> object:
         from speech_emotion import fusion
 
         return getattr(fusion, name)
+    if name == "load":
+        from speech_emotion.fusion import load_recognizer
+
+        return load_recognizer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,14 +18,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from speech_emotion.bundle import FusedBundle, ModelBundle, load_any_bundle
+from speech_emotion.bundle import DEFAULT_MODEL, FusedBundle, ModelBundle, load_any_bundle
 from speech_emotion.normalization import NormStats
-from speech_emotion.recognizer import EmotionRecognizer, Prediction
+from speech_emotion.recognizer import EmotionRecognizer, Prediction, Recognition
 
 FLOOR = 1e-9  # a part's probability below this counts as this, so that no part can veto a class outright
 
 
-class FusedRecognizer:
+class FusedRecognizer(Recognition):
     """The parts of a fused bundle, each an :class:`EmotionRecognizer`, and how their probabilities join."""
 
     def __init__(self, bundle: FusedBundle, device: str = "cpu", pooling: str | None = None):
@@ -42,10 +42,6 @@ class FusedRecognizer:
     @property
     def model_id(self) -> str:
         return self.bundle.model_id
-
-    def predict(self, audio: np.ndarray) -> Prediction:
-        """Recognise one 16 kHz mono utterance, each part with its pooled statistics (as ``predict FILE``)."""
-        return self.predict_parts([part.features(audio) for part in self.parts])
 
     def predict_parts(
         self, features: Sequence[np.ndarray], stats: Sequence[NormStats | None] | None = None
@@ -82,8 +78,11 @@ class FusedRecognizer:
 Recognizer = EmotionRecognizer | FusedRecognizer
 
 
-def load_recognizer(name_or_path: str | os.PathLike, device: str = "cpu", pooling: str | None = None) -> Recognizer:
-    """The recogniser of a bundle, single or fused, from a path or a shipped name."""
+def load_recognizer(
+    name_or_path: str | os.PathLike = DEFAULT_MODEL, device: str = "cpu", pooling: str | None = None
+) -> Recognizer:
+    """The recogniser of a bundle, single or fused, from a path or a shipped name (the default model unless
+    told); ``device``: ``cpu``, ``cuda`` or ``cuda:N``."""
     bundle = load_any_bundle(name_or_path)
     if isinstance(bundle, ModelBundle):
         return EmotionRecognizer(bundle, device=device, pooling=pooling)

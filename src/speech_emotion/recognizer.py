@@ -11,12 +11,14 @@ them: it calibrates the probabilities and changes no label.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from speech_emotion.audio import DEFAULT_MAX_SECONDS, SAMPLE_RATE, load_audio, to_mono_16k
 from speech_emotion.bundle import DEFAULT_STATS, ModelBundle, load_bundle
 from speech_emotion.errors import BundleError, SpeechEmotionError
 from speech_emotion.normalization import NormStats, fit_stats
@@ -37,8 +39,11 @@ class WindowScore:
 
 @dataclass(frozen=True)
 class Prediction:
+    """An utterance's label (the most probable class, or :data:`NO_SPEECH` with no probabilities), the
+    probability of each class, and each scored window's (the ACRNN's timeline; none for functionals)."""
+
     label: str
-    probabilities: dict[str, float]
+    probabilities: dict[str, float] | None
     windows: list[WindowScore]
 
     def to_dict(self) -> dict:
@@ -52,7 +57,63 @@ class Prediction:
         }
 
 
-class EmotionRecognizer:
+NO_SPEECH_PREDICTION = Prediction(NO_SPEECH, None, [])
+
+
+class Recognition:
+    """What every recogniser, single or fused, offers its users: an array at any rate, a file, one person's
+    files together. A subclass has ``parts`` (the models whose features it reads) and ``predict_parts``."""
+
+    parts: list[EmotionRecognizer]
+
+    def predict_parts(self, features: Sequence[np.ndarray], stats: Sequence[NormStats] | None = None) -> Prediction:
+        raise NotImplementedError
+
+    def predict(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Prediction:
+        """Recognise one utterance given as samples, mono or ``(frames, channels)``, at ``sample_rate`` (resampled
+        to 16 kHz), with the model's own statistics. The samples are taken as speech (see :meth:`predict_file`)."""
+        if isinstance(audio, str | os.PathLike):
+            raise TypeError(f"predict takes samples, not the path {str(audio)!r}: use predict_file")
+        audio = to_mono_16k(audio, sample_rate)
+        return self.predict_parts([part.features(audio) for part in self.parts])
+
+    def predict_file(self, path: str | os.PathLike, max_seconds: float | None = DEFAULT_MAX_SECONDS) -> Prediction:
+        """The emotion of an audio file (any format soundfile reads, any rate), as ``speech-emotion predict FILE``
+        gives it: ``no speech`` when the voice activity detector finds none. :class:`AudioError` names a file
+        that cannot be read."""
+        return self.predict_file_features(self.file_features(path, max_seconds))
+
+    def predict_files(
+        self,
+        paths: Sequence[str | os.PathLike],
+        same_speaker: bool = False,
+        max_seconds: float | None = DEFAULT_MAX_SECONDS,
+    ) -> list[Prediction]:
+        """Each file's emotion; with ``same_speaker`` the files are one person's and each part normalises them
+        with that person's statistics, from all of them (as ``predict --same-speaker``)."""
+        features = [self.file_features(path, max_seconds) for path in paths]
+        stats = self.speaker_stats([f for f in features if f is not None]) if same_speaker else None
+        return [self.predict_file_features(f, stats) for f in features]
+
+    def file_features(self, path: str | os.PathLike, max_seconds: float | None = DEFAULT_MAX_SECONDS):
+        """Each part's raw features of a file, or None when it holds no speech."""
+        from speech_emotion.trimming import speech_bounds  # the VAD: only for files
+
+        audio = load_audio(path, max_seconds=max_seconds)
+        return None if speech_bounds(audio) is None else [part.features(audio) for part in self.parts]
+
+    def speaker_stats(self, features: Sequence[Sequence[np.ndarray]]) -> list[NormStats]:
+        """Each part's statistics of one person, from every utterance's features (as :meth:`file_features`)."""
+        return [person_stats([f[i] for f in features]) for i in range(len(self.parts))]
+
+    def predict_file_features(
+        self, features: list[np.ndarray] | None, stats: Sequence[NormStats] | None = None
+    ) -> Prediction:
+        """The prediction for what :meth:`file_features` gave: ``no speech`` for None."""
+        return NO_SPEECH_PREDICTION if features is None else self.predict_parts(features, stats)
+
+
+class EmotionRecognizer(Recognition):
     """A loaded model with its normalisation; thread-compatible (one ``predict`` at a time per instance)."""
 
     def __init__(
@@ -100,10 +161,6 @@ class EmotionRecognizer:
     def features(self, audio: np.ndarray) -> np.ndarray:
         """Raw ``(frames, 40, 3)`` features of 16 kHz audio, as the bundle's training files were featurised."""
         return self.preprocessing.file_features([audio])[0]
-
-    def predict(self, audio: np.ndarray, stats: NormStats | None = None) -> Prediction:
-        """Recognise one 16 kHz mono utterance."""
-        return self.predict_batch([audio], stats)[0]
 
     def predict_batch(self, utterances: Sequence[np.ndarray], stats: NormStats | None = None) -> list[Prediction]:
         """Recognise many utterances; their windows go through the network together."""
@@ -177,9 +234,13 @@ def logit_offsets(bundle: ModelBundle) -> torch.Tensor:
 
 
 def resolve_device(name: str) -> torch.device:
-    """The torch device for a ``--device`` value, with a one-line error when it cannot be used."""
-    if name not in ("cpu", "cuda"):
-        raise SpeechEmotionError(f"--device: {name!r} is not cpu or cuda")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SpeechEmotionError("--device cuda: no CUDA GPU is available to PyTorch on this machine")
+    """The torch device for a ``--device`` value (``cpu``, ``cuda`` or ``cuda:N``), with a one-line error when it
+    cannot be used."""
+    match = re.fullmatch(r"cpu|cuda(?::(\d+))?", name)
+    if match is None:
+        raise SpeechEmotionError(f"--device: {name!r} is not cpu, cuda or cuda:N")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise SpeechEmotionError(f"--device {name}: no CUDA GPU is available to PyTorch on this machine")
+    if match.group(1) is not None and int(match.group(1)) >= torch.cuda.device_count():
+        raise SpeechEmotionError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPUs")
     return torch.device(name)

@@ -58,7 +58,7 @@ def add_scoring_arguments(p: argparse.ArgumentParser, default_split: str) -> Non
     p.add_argument(
         "--pooling", default=None, choices=POOLINGS, help="utterance score from window scores (default: the model's)"
     )
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--device", default="cpu", metavar="cpu|cuda|cuda:N", help="where the model runs")
     add_feature_arguments(p)
 
 

@@ -47,7 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=positive_seconds, metavar="S", help="stop after S seconds")
     p.add_argument("--config", metavar="FILE", help="TOML configuration (see docs/monitor.md)")
     add_model_argument(p)
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--device", default="cpu", metavar="cpu|cuda|cuda:N", help="where the model runs")
     p.add_argument("--keep-audio", metavar="DIR", type=Path, help="also write each utterance as FLAC under DIR")
     p.add_argument(
         "--reports", metavar="DIR", type=Path, help="daily reports go to DIR (default: [reports] folder of --config)"

@@ -9,14 +9,13 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from speech_emotion.audio import DEFAULT_MAX_SECONDS, load_audio
+from speech_emotion.audio import DEFAULT_MAX_SECONDS
 from speech_emotion.cli.arguments import positive_seconds
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import AudioError, SpeechEmotionError
 from speech_emotion.fusion import Recognizer, load_recognizer
 from speech_emotion.normalization import NormStats
-from speech_emotion.recognizer import NO_SPEECH, person_stats
-from speech_emotion.trimming import speech_bounds
+from speech_emotion.recognizer import NO_SPEECH
 from speech_emotion.windows import POOLINGS
 
 STEADY_SECONDS = 15.0  # of speech: validation UA with a speaker's statistics from 17 s is near that from 2 min
@@ -26,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, ...; any rate)")
     add_model_argument(p)
     p.add_argument("--json", action="store_true", help="print a JSON list instead of one line per file")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--device", default="cpu", metavar="cpu|cuda|cuda:N", help="where the model runs")
     p.add_argument(
         "--pooling",
         default=None,
@@ -45,25 +44,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     recognizer = load_recognizer(args.model, device=args.device, pooling=args.pooling)
-    utterances = read_utterances(recognizer, args.files, args.max_seconds)
+    failed: list[str] = []
+    utterances = read_utterances(recognizer, args.files, args.max_seconds, failed)
     stats = None
     if args.same_speaker:  # the statistics need every file first; otherwise each line prints as its file is read
         utterances = list(utterances)
-        readable = [f for _, f in utterances if isinstance(f, list)]
-        if readable:  # each part's, from the features it reads; the note about little speech once
-            parts = enumerate(recognizer.parts)
-            stats = [
-                speaker_stats([f[i] for f in readable], part.preprocessing.rows_per_second, i == 0) for i, part in parts
-            ]
-    results, failed = [], 0
-    for path, utterance in utterances:
-        if utterance is None:
-            failed += 1
-            continue
-        if utterance is NO_SPEECH:
-            result = {"label": NO_SPEECH, "probabilities": None, "windows": []}
-        else:
-            result = recognizer.predict_parts(utterance, stats).to_dict()
+        readable = [f for _, f in utterances if f is not None]
+        stats = speaker_stats(recognizer, readable) if readable else None
+    results = []
+    for path, features in utterances:
+        result = recognizer.predict_file_features(features, stats).to_dict()
         if args.json:
             results.append({"file": path, **result})
         elif result["probabilities"] is None:
@@ -76,29 +66,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def read_utterances(
-    recognizer: Recognizer, paths: list[str], max_seconds: float
-) -> Iterator[tuple[str, list[np.ndarray] | str | None]]:
-    """Each file's features as each of the model's parts wants them, read only when asked for; :data:`NO_SPEECH`
-    for a file in which the voice activity detector finds no speech (silence, noise, music: never given an
-    emotion); None (with the error printed) for a file that failed."""
+    recognizer: Recognizer, paths: list[str], max_seconds: float, failed: list[str]
+) -> Iterator[tuple[str, list[np.ndarray] | None]]:
+    """Each readable file's features as each of the model's parts wants them, read only when asked for; None
+    for a file without speech (silence, noise, music: never given an emotion). A file that cannot be read is
+    said on stderr and added to ``failed``."""
     for path in paths:
         try:
-            audio = load_audio(path, max_seconds=max_seconds)
+            yield path, recognizer.file_features(path, max_seconds)
         except AudioError as e:
             print(f"error: {e}", file=sys.stderr)
-            yield path, None
-            continue
-        yield path, NO_SPEECH if speech_bounds(audio) is None else [part.features(audio) for part in recognizer.parts]
+            failed.append(path)
 
 
-def speaker_stats(features: list[np.ndarray], rows_per_second: float, note: bool = True) -> NormStats:
-    """The speaker's statistics from all of their utterances, with a note when there is little speech."""
+def speaker_stats(recognizer: Recognizer, features: list[list[np.ndarray]]) -> list[NormStats]:
+    """Each part's statistics of the speaker from all of their utterances, with a note when there is little
+    speech."""
     try:
-        stats = person_stats(features)
+        stats = recognizer.speaker_stats(features)
     except SpeechEmotionError as e:
         raise SpeechEmotionError(f"--same-speaker: {e}") from None
-    seconds = stats.frames / rows_per_second
-    if note and seconds < STEADY_SECONDS:
+    seconds = stats[0].frames / recognizer.parts[0].preprocessing.rows_per_second
+    if seconds < STEADY_SECONDS:
         print(
             f"note: --same-speaker: the speaker's statistics come from {seconds:.0f} s of speech; "
             f"with {STEADY_SECONDS:.0f} s or more they recognise better (docs/MODEL_CARD.md)",

@@ -18,7 +18,7 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
         choices=["reference", "small"],
         help="reference: the published network and recipe; small: a tiny network for quick CPU runs and tests",
     )
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--device", default="cpu", metavar="cpu|cuda|cuda:N", help="where the model runs")
     p.add_argument("--steps", type=positive_int, default=None, help="training batches in all (preset's default)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (preset's default)")
     p.add_argument("--batch-size", type=positive_int, default=None, help="windows per batch (default 60)")

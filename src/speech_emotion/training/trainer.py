@@ -244,7 +244,7 @@ class Trainer:
         # building the recogniser initialises a network: keep that off the training run's random stream
         cuda = [torch.cuda.current_device()] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
-            recognizer = EmotionRecognizer(self.bundle(model, "", {}), device=self.device.type)
+            recognizer = EmotionRecognizer(self.bundle(model, "", {}), device=str(self.device))
         predicted = predict_labels(recognizer, self.data.valid, self.valid_stats)
         return score([e.utterance.label for e in self.data.valid], predicted, self.labels)
 
