@@ -99,7 +99,7 @@ def test_output_cut_short_by_its_reader_is_one_line(tmp_path):
         start = datetime(2026, 12, 1, 8, tzinfo=UTC) + timedelta(seconds=3 * i)
         store.add_utterance(NewUtterance("room", start, start, "sad", {"sad": 1.0}, "m@1"))
     store.close()
-    command = [sys.executable, "-m", "speech_emotion", "history", "--db", db]
+    command = [sys.executable, "-m", "speech_emotion", "history", "--all", "--db", db]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         process.stdout.readline()
         process.stdout.close()  # as head does once it has its line

@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from importlib import metadata
 
 from speech_emotion.errors import SpeechEmotionError
 
@@ -42,6 +43,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command's name and help, and of ``command``'s arguments (its module is imported)."""
     parser = argparse.ArgumentParser(prog="speech-emotion", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument("--version", action="version", version=f"speech-emotion {metadata.version('speech-emotion')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)

@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from speech_emotion.audio import load_audio
-from speech_emotion.cli.db_options import default_db_url, open_store
+from speech_emotion.cli.db_options import add_db, open_store
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import AudioError, SpeechEmotionError
 from speech_emotion.fusion import load_recognizer
@@ -21,7 +21,7 @@ from speech_emotion.monitor.config import load_config
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="recordings of the monitored person (any format, rate)")
-    p.add_argument("--db", default=default_db_url(), help="database URL (default: %(default)s)")
+    add_db(p)
     p.add_argument("--source", required=True, help="the source id the monitor logs and history shows")
     p.add_argument("--config", metavar="FILE", help="the monitor's TOML configuration (vad and adaptation)")
     p.add_argument("--reset", action="store_true", help="forget what the source learnt before")

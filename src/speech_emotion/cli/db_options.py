@@ -51,8 +51,21 @@ def open_store(url: str) -> Store:
     return Store(url)
 
 
+def database_url(text: str) -> str:
+    """A ``--db`` value as a URL: a plain file path is a SQLite database there."""
+    return text if "://" in text else f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
 def add_db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", required=True, metavar="URL", help="the monitor's database, e.g. sqlite:///monitor.db")
+    """``--db``, the same in every command: a URL or a SQLite file path, the user's data folder unless told."""
+    p.add_argument(
+        "--db",
+        default=default_db_url(),
+        type=database_url,
+        metavar="URL|FILE",
+        help="the monitor's database: a URL (sqlite:///..., postgresql+psycopg://user@host/db) or a SQLite file "
+        "(default: %(default)s)",
+    )
 
 
 def add_tz(p: argparse.ArgumentParser) -> None:

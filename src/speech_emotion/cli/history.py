@@ -5,22 +5,29 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 
-from speech_emotion.cli.db_options import default_db_url, open_existing_store
+from speech_emotion.cli.arguments import positive_int
+from speech_emotion.cli.db_options import add_db, open_existing_store
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.reports.timezones import check_time, local_zone
 
+NEWEST = 50  # utterances shown unless --limit or --all
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", default=default_db_url(), help="database URL (default: %(default)s)")
+    add_db(p)
     p.add_argument("--since", metavar="T", help="ISO 8601 time (local if no zone given) or an age: 90s, 15m, 2h, 7d")
     p.add_argument("--until", metavar="T", help="same forms as --since")
     p.add_argument("--source", help="only this source")
-    p.add_argument("--limit", type=int, help="only the newest N utterances")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--limit", type=positive_int, default=NEWEST, help="the newest N utterances (default %(default)s)"
+    )
+    shown.add_argument("--all", action="store_true", help="every utterance in the time range")
     p.add_argument("--json", action="store_true", help="print a JSON list of utterances")
 
 
@@ -44,12 +51,13 @@ def run(args: argparse.Namespace) -> int:
     until = parse_time(args.until, "--until") if args.until else None
     store = open_existing_store(args.db)
     try:
-        rows = store.utterances(
-            since=since, until=until, source_id=args.source, limit=args.limit, newest_first=args.limit is not None
-        )
+        limit = None if args.all else args.limit
+        rows = store.utterances(since=since, until=until, source_id=args.source, limit=limit, newest_first=True)
     finally:
         store.close()
     rows.sort(key=lambda r: (r.start, r.source_id))
+    if limit is not None and len(rows) == limit:
+        print(f"note: the newest {limit} utterances; --limit N or --all for more", file=sys.stderr)
     if args.json:
         print(json.dumps([row.to_dict() for row in rows], indent=2))
     else:

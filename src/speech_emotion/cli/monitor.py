@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from speech_emotion.cli.arguments import positive_seconds
-from speech_emotion.cli.db_options import default_db_url, default_reports_folder, default_spool, open_store
+from speech_emotion.cli.db_options import add_db, default_reports_folder, default_spool, open_store
 from speech_emotion.cli.model_option import add_model_argument
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.fusion import load_recognizer
@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(default: nao:HOST:PORT, mic:default or file:NAME); keep it the same across restarts",
     )  # fmt: skip
     p.add_argument("--speed", type=float, default=1.0, help="--file: times real time (default 1; 0: as fast as can be)")
-    p.add_argument("--db", default=default_db_url(), help="database URL (default: %(default)s)")
+    add_db(p)
     p.add_argument("--duration", type=positive_seconds, metavar="S", help="stop after S seconds")
     p.add_argument("--config", metavar="FILE", help="TOML configuration (see docs/monitor.md)")
     add_model_argument(p)
