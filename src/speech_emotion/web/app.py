@@ -6,6 +6,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import tzinfo
+from importlib import metadata
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -41,7 +42,14 @@ def create_app(
         yield
         store.close()
 
-    app = FastAPI(title="speech-emotion dashboard", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(  # no /docs or /redoc: their pages load scripts from a CDN and are blank offline
+        title="speech-emotion dashboard",
+        description=DESCRIPTION,
+        version=metadata.version("speech-emotion"),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.store = store
     app.state.settings = api.Settings(
         zone=zone,

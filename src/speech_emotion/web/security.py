@@ -2,7 +2,7 @@
 
 * Bound to a loopback address the dashboard is private to this machine; bound to any other address it
   refuses to start without a token (``check_bind``).
-* With a token, every request (pages, API, stream, downloads, /docs) must carry it: ``Authorization: Bearer``,
+* With a token, every request (pages, API, stream, downloads, /openapi.json) must carry it: ``Authorization: Bearer``,
   or ``?token=`` for a browser or an ``EventSource``, which then gets an HttpOnly cookie (``TokenGuard``).
 * Without a token, a request must name the server by a loopback name in its ``Host`` header: otherwise a web
   page a caregiver visits could rebind its own name to 127.0.0.1 (DNS rebinding) and read the residents' data.
