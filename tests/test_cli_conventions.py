@@ -12,6 +12,7 @@ import pytest
 from speech_emotion.cli import build_parser, main
 from speech_emotion.cli.db_options import default_db_url
 from speech_emotion.reports.timezones import local_zone
+from synthetic_corpora import write_clip
 
 DATABASE_COMMANDS = ("monitor", "history", "calibrate", "report", "serve", "simulate-day")
 
@@ -57,4 +58,16 @@ def test_history_shows_the_newest_fifty_unless_told(tmp_path, capsys):
     assert len(every) > 50 and every[-50:] == newest
     with pytest.raises(SystemExit):
         main(["history", "--db", str(db), "--all", "--limit", "3"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_predict_jsonl_prints_each_file_as_it_is_done_and_no_bar_off_a_terminal(tiny_bundle, tmp_path, capsys):
+    clips = [str(write_clip(tmp_path / f"{n}.wav", 1.0, seed=n)) for n in range(3)]
+    assert main(["predict", "--jsonl", "--model", str(tiny_bundle), *clips]) == 0
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert [line["file"] for line in lines] == clips and all("label" in line for line in lines)
+    assert "file/s" not in captured.err  # tqdm only on a terminal
+    with pytest.raises(SystemExit):
+        main(["predict", "--json", "--jsonl", *clips])
     assert "not allowed with argument" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 
 import numpy as np
+from tqdm import tqdm
 
 from speech_emotion.audio import DEFAULT_MAX_SECONDS
 from speech_emotion.cli.arguments import positive_seconds
@@ -24,7 +25,11 @@ STEADY_SECONDS = 15.0  # of speech: validation UA with a speaker's statistics fr
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, ...; any rate)")
     add_model_argument(p)
-    p.add_argument("--json", action="store_true", help="print a JSON list instead of one line per file")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument(
+        "--json", action="store_true", help="print a JSON list (at the end) instead of one line per file"
+    )
+    output.add_argument("--jsonl", action="store_true", help="print one JSON object per file, as each is done")
     p.add_argument("--device", default="cpu", metavar="cpu|cuda|cuda:N", help="where the model runs")
     p.add_argument(
         "--pooling",
@@ -52,10 +57,13 @@ def run(args: argparse.Namespace) -> int:
         readable = [f for _, f in utterances if f is not None]
         stats = speaker_stats(recognizer, readable) if readable else None
     results = []
-    for path, features in utterances:
+    shown = tqdm(utterances, total=len(args.files), unit="file", disable=not sys.stderr.isatty() or len(args.files) < 2)
+    for path, features in shown:
         result = recognizer.predict_file_features(features, stats).to_dict()
         if args.json:
             results.append({"file": path, **result})
+        elif args.jsonl:
+            print(json.dumps({"file": path, **result}), flush=True)
         elif result["probabilities"] is None:
             print(f"{path}\t{NO_SPEECH}", flush=True)
         else:

@@ -18,10 +18,12 @@ Scoring goes through :meth:`EmotionRecognizer.predict_features`, the path ``pred
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 import torch
+from tqdm import tqdm
 
 from speech_emotion.bundle import ModelBundle
 from speech_emotion.corpora.base import CorpusError
@@ -86,10 +88,9 @@ def predict_files(
     recognizer: EmotionRecognizer, examples: Sequence[Example], stats: Sequence[NormStats]
 ) -> list[FilePrediction]:
     """The recogniser's prediction for each example, normalised with the statistics at the same position."""
+    calls = tqdm(list(_calls(examples, stats)), desc="recognising", unit="call", disable=not sys.stderr.isatty())
     predictions = (
-        p
-        for batch, shared in _calls(examples, stats)
-        for p in recognizer.predict_features([e.features for e in batch], shared)
+        p for batch, shared in calls for p in recognizer.predict_features([e.features for e in batch], shared)
     )
     return [
         FilePrediction(
