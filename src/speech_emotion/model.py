@@ -115,13 +115,23 @@ class ACRNN(nn.Module):
 
     def embed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The attention-pooled LSTM state ``(batch, 2 * lstm_units)`` of each window, and the attention weights."""
+        return self.embed_steps(self.convolve(x))
+
+    def convolve(self, x: torch.Tensor) -> torch.Tensor:
+        """The convolutional stack: ``(batch, 3, frames, mels)`` to ``(batch, frames // pool, features)``, one
+        row per pooled time step; it runs on any number of frames (experiments/conv_once.py)."""
         act = nn.functional.leaky_relu
         x = self.pool(act(self.convs[0](x), LEAKY_SLOPE))
         for conv in self.convs[1:]:
             x = act(conv(x), LEAKY_SLOPE)
         batch, channels, steps, bands = x.shape
-        x = x.permute(0, 2, 1, 3).reshape(batch * steps, channels * bands)
-        x = act(self.linear_norm(self.linear(x)), LEAKY_SLOPE).reshape(batch, steps, -1)
+        return x.permute(0, 2, 1, 3).reshape(batch, steps, channels * bands)
+
+    def embed_steps(self, steps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`embed` from :meth:`convolve`'s output ``(batch, steps, features)``."""
+        batch, n, _ = steps.shape
+        x = self.linear(steps.reshape(batch * n, -1))
+        x = nn.functional.leaky_relu(self.linear_norm(x), LEAKY_SLOPE).reshape(batch, n, -1)
         h, _ = self.lstm(x)
         return self.attention(h)
 
