@@ -130,15 +130,31 @@ def test_dashboard_shows_the_database_and_follows_it_live(data, page):
             )
             assert {(h, lb): s for h, lb, s, _ in bars} == {k: v for k, v in expected.items() if v > 0}
             assert all(fill == palette.colour(lb) for _, lb, _, fill in bars)
-            latest = store.utterances(source_id=room, limit=1, newest_first=True)[0]
-            assert card.locator(".badge").get_attribute("data-label") == latest.label
+            # everything on the card is of that day: its last label, said in words, and the latest list
+            of_day = store.utterances(since=start, until=end, source_id=room, limit=8, newest_first=True)
+            assert card.locator(".badge").get_attribute("data-label") == of_day[0].label
+            assert card.locator(".confidence").inner_text() in ("clearly", "probably", "unsure, perhaps")
+            shown = card.locator(".latest li").evaluate_all("els => els.map(e => +e.dataset.id)")
+            assert shown == [u.id for u in of_day]
+            top = max(summary.labels, key=lambda lb: sum(h.seconds[lb] for h in summary.hours))
+            assert card.locator(".balance").get_attribute("data-label") == top
+            assert "last heard that day at" in card.locator(".heard").inner_text()
         alerts = store.events(since=start, until=end, kinds=["alert"])
         assert alerts and page.locator("#alerts li[data-id]").count() == len(alerts)
         assert page.locator("#reports tbody tr").count() == len(ROOMS)
         shot(page, "dashboard.png")
 
-        # written by "the monitor" (another connection): appears without a reload
+        # written by "the monitor" (another connection) today: not on the past day's page, which the live
+        # stream still follows, but on today's without a reload
         now = datetime.now(UTC)
+        assert store.add_utterance(utterance(ROOMS[0], now - timedelta(seconds=8), 2.0, "angry"))
+        today_id = store.utterances(source_id=ROOMS[0], limit=1, newest_first=True)[0].id
+        page.wait_for_timeout(1500)  # the server polls every 0.2 s
+        assert page.locator(f'.latest li[data-id="{today_id}"]').count() == 0
+        page.goto(f"{base}/")
+        page.wait_for_selector("body[data-loaded=true]", timeout=WAIT_MS)
+        page.wait_for_selector("#status[data-state=live]", timeout=WAIT_MS)
+        page.locator(f'.card[data-source="{ROOMS[0]}"] .latest li[data-id="{today_id}"]').wait_for(timeout=WAIT_MS)
         assert store.add_utterance(utterance(ROOMS[1], now - timedelta(seconds=4), 3.5, "sad"))
         new_id = store.utterances(source_id=ROOMS[1], limit=1, newest_first=True)[0].id
         card = page.locator(f'.card[data-source="{ROOMS[1]}"]')

@@ -71,6 +71,13 @@ function ago(iso) {
   return `${Math.round(minutes / 1440)} days ago`;
 }
 
+// The probabilities are calibrated ("70 %" is right about 70 % of the time); people read words better.
+function sureness(p) {
+  if (p >= 0.7) return "clearly";
+  if (p >= 0.5) return "probably";
+  return "unsure, perhaps";
+}
+
 function formatters(zone) {
   const make = (options) => new Intl.DateTimeFormat("en-GB", { timeZone: zone, ...options });
   const day = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
@@ -173,7 +180,8 @@ function timelineChart(summary, utterances) {
 function makeCard(source) {
   const parts = {
     heard: el("span", { class: "muted heard" }),
-    badge: el("span", { class: "badge none" }, "nothing heard yet"),
+    balance: el("span", { class: "balance" }),
+    badge: el("span", { class: "badge none" }, "nothing heard"),
     confidence: el("span", { class: "muted confidence" }),
     totals: el("span", { class: "muted totals" }),
     hourly: el("div", { class: "hourly" }),
@@ -182,7 +190,7 @@ function makeCard(source) {
   };
   const root = el("article", { class: "card", "data-source": source },
     el("div", { class: "card-head" }, el("h3", {}, source), parts.heard),
-    el("div", { class: "now" }, parts.badge, parts.confidence),
+    el("div", { class: "now" }, parts.balance, el("span", { class: "muted" }, "last:"), parts.confidence, parts.badge),
     el("div", { class: "chart-title" }, "Minutes of speech in each hour, by emotion · ", parts.totals),
     parts.hourly,
     el("div", { class: "chart-title" }, "The day's utterances (each line is one; ▼ marks an alert)"),
@@ -200,15 +208,31 @@ function showCurrent(card, u) {
   card.last = u;
   const { badge, confidence } = card.parts;
   badge.textContent = state.name[u.label] ?? u.label;
-  badge.className = `badge ${u.label}`;
+  badge.className = `badge ${u.label}${u.confidence < 0.5 ? " unsure" : ""}`;
   badge.dataset.label = u.label;
   badge.style.background = state.colour[u.label] ?? "#777";
-  confidence.textContent = `${Math.round(u.confidence * 100)}% sure`;
+  confidence.textContent = sureness(u.confidence);
+  confidence.title = `${Math.round(u.confidence * 100)} % likely (calibrated on validation speech)`;
   updateHeard(card);
 }
 
 function updateHeard(card) {
-  if (card.last) card.parts.heard.textContent = `last heard ${state.fmt.time.format(new Date(card.last.end))} (${ago(card.last.end)})`;
+  if (!card.last) return;
+  const at = state.fmt.time.format(new Date(card.last.end));
+  card.parts.heard.textContent = state.day === state.info.today ? `last heard ${at} (${ago(card.last.end)})` : `last heard that day at ${at}`;
+}
+
+function showBalance(card, summary) {
+  const speech = Object.values(summary.totals).reduce((a, b) => a + b, 0);
+  if (!speech) {
+    card.parts.balance.textContent = "No speech heard this day.";
+    return;
+  }
+  const [label, seconds] = Object.entries(summary.totals).sort((a, b) => b[1] - a[1])[0];
+  const share = Math.round((100 * seconds) / speech);
+  const word = share >= 50 ? "mostly" : "more than anything else";
+  card.parts.balance.textContent = `This day: ${word} ${(state.name[label] ?? label).toLowerCase()} (${share} % of ${duration(speech)} of speech) ·`;
+  card.parts.balance.dataset.label = label;
 }
 
 function addLatest(card, u, fresh) {
@@ -218,7 +242,7 @@ function addLatest(card, u, fresh) {
     el("span", {}, state.fmt.time.format(new Date(u.start))),
     el("span", {}, el("i", { class: "swatch" }), state.name[u.label] ?? u.label),
     el("span", {}, duration(u.duration_s)),
-    el("span", { class: "muted" }, `${Math.round(u.confidence * 100)}% sure`));
+    el("span", { class: "muted", title: `${Math.round(u.confidence * 100)} % likely` }, sureness(u.confidence)));
   item.querySelector(".swatch").style.background = state.colour[u.label] ?? "#777";
   const list = card.parts.latest;
   const later = [...list.children].find((li) => Date.parse(li.dataset.start) < Date.parse(u.start));
@@ -227,20 +251,19 @@ function addLatest(card, u, fresh) {
   while (list.children.length > LATEST) list.lastElementChild.remove();
 }
 
-async function loadLatest(source) {
+// Everything on a card is of the chosen day: the balance, the last label, the charts and the latest list.
+async function loadDay(source) {
   const card = state.cards.get(source);
-  const rows = await api("/api/utterances", { source, limit: LATEST });
-  for (const u of rows.reverse()) addLatest(card, u, false);
-  if (rows.length) showCurrent(card, rows[rows.length - 1]);
-}
-
-async function loadCharts(source) {
-  const card = state.cards.get(source);
-  const summary = await api("/api/summary/hourly", { source, date: state.day });
+  const day = state.day;
+  const summary = await api("/api/summary/hourly", { source, date: day });
   const utterances = await api("/api/utterances", {
     source, since: summary.day_start, until: summary.day_end, limit: 5000, order: "oldest",
   });
+  if (day !== state.day) return; // another day was chosen meanwhile
   card.summary = summary;
+  for (const u of utterances.slice(-LATEST)) addLatest(card, u, false);
+  if (utterances.length) showCurrent(card, utterances[utterances.length - 1]);
+  showBalance(card, summary);
   const speech = Object.values(summary.totals).reduce((a, b) => a + b, 0);
   card.parts.totals.textContent = `${duration(speech)} of speech in ${Object.values(summary.utterances).reduce((a, b) => a + b, 0)} utterances`;
   card.parts.hourly.replaceChildren(hourlyChart(summary));
@@ -250,13 +273,13 @@ async function loadCharts(source) {
 
 function scheduleCharts(source) {
   clearTimeout(state.pending.get(source));
-  state.pending.set(source, setTimeout(() => loadCharts(source).catch(showError), REFRESH_DELAY_MS));
+  state.pending.set(source, setTimeout(() => loadDay(source).catch(showError), REFRESH_DELAY_MS));
 }
 
 async function ensureCard(source) {
   if (state.cards.has(source)) return state.cards.get(source);
   const card = makeCard(source);
-  await Promise.all([loadLatest(source), loadCharts(source)]);
+  await loadDay(source);
   return card;
 }
 
@@ -299,11 +322,23 @@ function setStatus(name, text) {
 }
 
 function onUtterance(u) {
+  if (state.fmt.dayOf(u.start) !== state.day) return; // the page shows another day
   ensureCard(u.source).then((card) => {
     addLatest(card, u, true);
     showCurrent(card, u);
-    if (state.fmt.dayOf(u.start) === state.day) scheduleCharts(u.source);
+    scheduleCharts(u.source);
   }).catch(showError);
+}
+
+function clearCard(card) {
+  card.seen.clear();
+  card.last = null;
+  card.parts.latest.replaceChildren();
+  card.parts.heard.textContent = "";
+  card.parts.confidence.textContent = "";
+  Object.assign(card.parts.badge, { className: "badge none", textContent: "nothing heard" });
+  card.parts.badge.removeAttribute("data-label");
+  card.parts.badge.style.background = "";
 }
 
 function onEvent(e) {
@@ -361,7 +396,8 @@ async function start() {
     const url = new URL(location.href);
     url.searchParams.set("date", state.day);
     history.replaceState(null, "", url);
-    Promise.all([...state.cards.keys()].map(loadCharts)).catch(showError);
+    state.cards.forEach(clearCard);
+    Promise.all([...state.cards.keys()].map(loadDay)).catch(showError);
   });
   document.getElementById("zone").textContent = `times in ${state.info.timezone}`;
   renderLegend();
