@@ -139,6 +139,7 @@ def test_dashboard_shows_the_database_and_follows_it_live(data, page):
             top = max(summary.labels, key=lambda lb: sum(h.seconds[lb] for h in summary.hours))
             assert card.locator(".balance").get_attribute("data-label") == top
             assert "last heard that day at" in card.locator(".heard").inner_text()
+            assert card.locator(".monitor-state").inner_text() == "no monitor has run"  # simulated: no session
         alerts = store.events(since=start, until=end, kinds=["alert"])
         assert alerts and page.locator("#alerts li[data-id]").count() == len(alerts)
         assert page.locator("#reports tbody tr").count() == len(ROOMS)
@@ -155,11 +156,19 @@ def test_dashboard_shows_the_database_and_follows_it_live(data, page):
         page.wait_for_selector("body[data-loaded=true]", timeout=WAIT_MS)
         page.wait_for_selector("#status[data-state=live]", timeout=WAIT_MS)
         page.locator(f'.card[data-source="{ROOMS[0]}"] .latest li[data-id="{today_id}"]').wait_for(timeout=WAIT_MS)
+        session = store.start_session(ROOMS[1], "model@1")  # a monitor starts: its state is the store's
         assert store.add_utterance(utterance(ROOMS[1], now - timedelta(seconds=4), 3.5, "sad"))
         new_id = store.utterances(source_id=ROOMS[1], limit=1, newest_first=True)[0].id
         card = page.locator(f'.card[data-source="{ROOMS[1]}"]')
         card.locator(f'.latest li[data-id="{new_id}"]').wait_for(timeout=WAIT_MS)
         assert card.locator(".badge").get_attribute("data-label") == "sad"
+        card.locator(".monitor-state[data-state=listening]").wait_for(timeout=WAIT_MS)
+        store.add_event(NewEvent(ROOMS[1], "disconnected", "robot gone", time=datetime.now(UTC), session_id=session))
+        card.locator(".monitor-state[data-state=disconnected]").wait_for(timeout=WAIT_MS)
+        assert card.locator(".monitor-state").inner_text().startswith("robot disconnected since ")
+        store.end_session(session)
+        store.add_event(NewEvent(ROOMS[1], "metrics", "monitor stopped", session_id=session))
+        card.locator(".monitor-state[data-state=stopped]").wait_for(timeout=WAIT_MS)
         assert store.add_utterance(utterance("nao://visitor-room", now - timedelta(seconds=2), 2.0, "happy"))
         page.locator('.card[data-source="nao://visitor-room"] .badge[data-label=happy]').wait_for(timeout=WAIT_MS)
         assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # never reloaded

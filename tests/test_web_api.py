@@ -11,7 +11,7 @@ from sqlalchemy import event as sql_event
 from monitor_data import DAY, EXPECTED_HOURS, EXPECTED_TOTALS, OTHER, SOURCE, ZONE, fill_known_day, local
 from speech_emotion.cli import main
 from speech_emotion.reports import generate_daily_reports
-from speech_emotion.store import Store
+from speech_emotion.store import NewEvent, Store
 from speech_emotion.web import create_app
 from speech_emotion.web.security import COOKIE, SecurityError, check_bind, safe_report_path
 
@@ -52,6 +52,28 @@ def test_sources_with_their_latest_utterance(client):
     last = sources[0]["last_utterance"]
     assert last["start"] == local(DAY, 23, 59, 50).isoformat().replace("+01:00", "Z").replace("T23", "T22")
     assert (last["label"], last["confidence"], last["duration_s"]) == ("neutral", 0.7, 20.0)
+    assert [(s["state"], s["state_since"]) for s in sources] == [("never", None)] * 2  # no monitor ran: simulated
+
+
+def test_each_sources_state_is_its_monitors_not_the_pages(tmp_path):
+    """Listening from a session's start, disconnected from the robot's loss to its return, stopped at the end."""
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    try:
+        assert store.monitor_state("room") == ("never", None)
+        session = store.start_session("room", "model@1")
+        state, since = store.monitor_state("room")
+        assert state == "listening" and since is not None
+        lost = since + timedelta(minutes=5)
+        store.add_event(NewEvent("room", "disconnected", "robot gone", time=lost, session_id=session))
+        assert store.monitor_state("room") == ("disconnected", lost)
+        back = lost + timedelta(minutes=2)
+        store.add_event(NewEvent("room", "reconnected", "robot back", time=back, session_id=session))
+        assert store.monitor_state("room") == ("listening", back)
+        store.end_session(session)
+        state, ended = store.monitor_state("room")
+        assert state == "stopped" and ended >= since
+    finally:
+        store.close()
 
 
 def test_hourly_summary_numbers(client):

@@ -307,6 +307,26 @@ class Store:
             with self.session() as s:
                 return s.scalars(q).one()
 
+    def monitor_state(self, source_id: str) -> tuple[str, datetime | None]:
+        """What the source's monitor is doing, by its sessions and events, and since when: ``listening`` (a
+        session open; since its start, or its last reconnection), ``disconnected`` (the robot went away; since
+        then), ``stopped`` (the last session ended; since its end), or ``never`` (no monitor ran; simulated
+        data). A monitor killed without a stop stays ``listening`` until its next start closes the session;
+        the last utterance's time tells how long it has been silent."""
+        with self.session() as s:
+            q = select(MonitorSession).where(MonitorSession.source_id == source_id)
+            session = s.scalars(q.order_by(MonitorSession.started_at.desc(), MonitorSession.id.desc()).limit(1)).first()
+            if session is None:
+                return "never", None
+            if session.ended_at is not None:
+                return "stopped", session.ended_at
+            kinds = ("disconnected", "reconnected")
+            q = select(EventRow).where(EventRow.session_id == session.id, EventRow.kind.in_(kinds))
+            link = s.scalars(q.order_by(EventRow.time.desc(), EventRow.id.desc()).limit(1)).first()
+            if link is not None and link.kind == "disconnected":
+                return "disconnected", link.time
+            return "listening", link.time if link is not None else session.started_at
+
     def sources(self) -> list[str]:
         """Every source that has stored an utterance or started a session."""
         with self.session() as s:

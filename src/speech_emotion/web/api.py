@@ -118,7 +118,15 @@ def sources(store: StoreDep) -> list[Source]:
     found = []
     for source_id in store.sources():
         last = store.utterances(source_id=source_id, limit=1, newest_first=True)
-        found.append(Source(id=source_id, last_utterance=Utterance.of(last[0]) if last else None))
+        state, since = store.monitor_state(source_id)
+        found.append(
+            Source(
+                id=source_id,
+                last_utterance=Utterance.of(last[0]) if last else None,
+                state=state,
+                state_since=since,
+            )
+        )
     return found
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -65,6 +65,11 @@ class Event(BaseModel):
 class Source(BaseModel):
     id: str
     last_utterance: Utterance | None = Field(description="the most recent utterance: the source's current emotion")
+    state: Literal["listening", "disconnected", "stopped", "never"] = Field(
+        description="what its monitor does (store.Store.monitor_state): listening, robot disconnected, stopped, or "
+        "no monitor ever ran (simulated data)"
+    )
+    state_since: datetime | None = Field(description="since when it has been in that state")
 
 
 class Hour(BaseModel):

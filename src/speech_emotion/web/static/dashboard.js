@@ -177,8 +177,34 @@ function timelineChart(summary, utterances) {
 
 // ---- source cards --------------------------------------------------------------------------------
 
+const STATE_WORDS = {
+  listening: "monitor listening",
+  disconnected: "robot disconnected",
+  stopped: "monitor stopped",
+  never: "no monitor has run",
+};
+
+function when(iso) {
+  const clock = state.fmt.clock.format(new Date(iso));
+  return state.fmt.dayOf(iso) === state.info.today ? clock : `${state.fmt.dayOf(iso)} ${clock}`;
+}
+
+// The monitor's state comes from the store (its sessions and events), not from this page's connection.
+function showState(card, info) {
+  card.parts.state.textContent = STATE_WORDS[info.state] + (info.state_since ? ` since ${when(info.state_since)}` : "");
+  card.parts.state.dataset.state = info.state;
+}
+
+async function refreshStates() {
+  for (const info of await api("/api/sources")) {
+    const card = state.cards.get(info.id);
+    if (card) showState(card, info);
+  }
+}
+
 function makeCard(source) {
   const parts = {
+    state: el("span", { class: "monitor-state" }),
     heard: el("span", { class: "muted heard" }),
     balance: el("span", { class: "balance" }),
     badge: el("span", { class: "badge none" }, "nothing heard"),
@@ -189,7 +215,7 @@ function makeCard(source) {
     latest: el("ul", { class: "latest" }),
   };
   const root = el("article", { class: "card", "data-source": source },
-    el("div", { class: "card-head" }, el("h3", {}, source), parts.heard),
+    el("div", { class: "card-head" }, el("h3", {}, source), parts.state, parts.heard),
     el("div", { class: "now" }, parts.balance, el("span", { class: "muted" }, "last:"), parts.confidence, parts.badge),
     el("div", { class: "chart-title" }, "Minutes of speech in each hour, by emotion · ", parts.totals),
     parts.hourly,
@@ -322,8 +348,11 @@ function setStatus(name, text) {
 }
 
 function onUtterance(u) {
+  const known = state.cards.get(u.source);
+  if (known && known.parts.state.dataset.state !== "listening") refreshStates().catch(showError);
   if (state.fmt.dayOf(u.start) !== state.day) return; // the page shows another day
   ensureCard(u.source).then((card) => {
+    if (!card.parts.state.dataset.state) refreshStates().catch(showError); // a source new to the page
     addLatest(card, u, true);
     showCurrent(card, u);
     scheduleCharts(u.source);
@@ -342,12 +371,13 @@ function clearCard(card) {
 }
 
 function onEvent(e) {
+  if (state.cards.has(e.source)) refreshStates().catch(showError); // a stop, a lost or regained robot
   if (e.kind === "alert" && state.cards.has(e.source) && state.fmt.dayOf(e.time) === state.day) scheduleCharts(e.source);
 }
 
 async function loadAll() {
   const sources = await api("/api/sources");
-  await Promise.all(sources.map((s) => ensureCard(s.id)));
+  await Promise.all(sources.map((s) => ensureCard(s.id).then((card) => showState(card, s))));
   if (!sources.length) document.getElementById("sources").append(el("p", { class: "muted empty" }, "No monitored sources yet."));
   renderAlerts();
   await loadReports();
@@ -359,7 +389,7 @@ function connect() {
   const stream = new EventSource("/api/stream");
   // Load the page's data once the stream is listening, so nothing written in between is missed.
   stream.addEventListener("ready", () => {
-    setStatus("live", "live");
+    setStatus("live", "page updates live");
     if (!state.loaded) loadAll().catch(showError);
   });
   stream.addEventListener("utterance", (m) => onUtterance(JSON.parse(m.data)));
@@ -402,7 +432,10 @@ async function start() {
   document.getElementById("zone").textContent = `times in ${state.info.timezone}`;
   renderLegend();
   connect();
-  setInterval(() => state.cards.forEach(updateHeard), 20000);
+  setInterval(() => {
+    state.cards.forEach(updateHeard);
+    if (state.loaded) refreshStates().catch(showError);
+  }, 20000);
 }
 
 start();
