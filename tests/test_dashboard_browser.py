@@ -201,3 +201,24 @@ def test_token_is_required_in_the_browser(data, page, expected):
         assert "token=" not in page.url  # moved into an HttpOnly cookie, out of the address bar
         assert page.evaluate("document.cookie") == ""
         shot(page, "dashboard-token.png")
+
+
+def test_a_phone_sees_the_whole_page_and_a_lone_card_keeps_its_text_size(data, browser):
+    url, reports, _, day = data
+    for width, source in ((400, None), (2200, ROOMS[0])):
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB", timezone_id="UTC")
+        page = context.new_page()
+        try:
+            with dashboard(page, create_app(url, reports_dir=reports, tz=ZONE)) as base:
+                page.goto(f"{base}/?date={day}")
+                page.wait_for_selector("body[data-loaded=true]", timeout=WAIT_MS)
+                if source is None:  # no horizontal scrolling on a phone
+                    assert page.evaluate("document.documentElement.scrollWidth") <= width
+                    shot(page, "dashboard-phone.png")
+                else:  # wide cards: the chart text stays near its own size, not doubled
+                    sizes = page.locator("svg.hourly-chart text").evaluate_all(
+                        "els => els.map(e => e.getBoundingClientRect().height)"
+                    )
+                    assert sizes and max(sizes) < 17, sizes  # 11 px text in a 560 px wide drawing
+        finally:
+            context.close()
