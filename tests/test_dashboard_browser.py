@@ -116,6 +116,7 @@ def test_dashboard_shows_the_database_and_follows_it_live(data, page):
         page.wait_for_selector("body[data-loaded=true]", timeout=WAIT_MS)
         page.wait_for_selector("#status[data-state=live]", timeout=WAIT_MS)
         assert page.locator(".card").count() == len(ROOMS)
+        assert page.locator("#zone").inner_text() == "times in Europe/Berlin"  # the browser is in UTC
         start, end = day_bounds(day, ZONE)
         for room in ROOMS:
             card = page.locator(f'.card[data-source="{room}"]')

@@ -59,7 +59,8 @@ def test_sadness_dominating_the_window_is_comforted_and_alerted():
     assert alert.kind == "alert" and alert.source_id == "nao"
     assert alert.time == NOON + timedelta(seconds=44)  # the capture time of the utterance that tipped it
     assert alert.data["spoken"] is True and alert.data["sentence"] == "a" and alert.data["share"] == 0.6
-    assert "sad dominated the last 5 min (60% of 20 s of speech)" in alert.message
+    said = "; the robot said: a"
+    assert alert.message == "Mostly sad-sounding speech in the last 5 minutes (60% of 20 s of speech)" + said
 
 
 @pytest.mark.parametrize(
@@ -102,6 +103,7 @@ def test_quiet_hours_store_the_alert_but_keep_the_robot_quiet():
     assert robot.calls == []
     [alert] = events
     assert alert.data["spoken"] is False and alert.data["reason"] == "quiet hours"
+    assert alert.message.endswith("; the robot stayed silent (quiet hours)")
     speak(reactions, datetime(2025, 3, 4, 8, 0, tzinfo=UTC), "n")  # morning: LEDs again
     assert robot.calls == [("set_led_colour", LedConfig().colours["neutral"])]
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from speech_emotion.monitor.logs import log_event
 from speech_emotion.reports.timezones import parse_time_of_day
+from speech_emotion.reports.wording import alert_message
 from speech_emotion.store import NewEvent, NewUtterance, Store
 
 log = logging.getLogger(__name__)
@@ -173,10 +174,8 @@ class Reactions:
         else:
             spoken = self._robot_call(self.robot.say, sentence)
             reason = "" if spoken else "robot call failed"
-        message = (
-            f"{comfort.emotion} dominated the last {comfort.window_minutes:g} min "
-            f"({share:.0%} of {speech:.0f} s of speech)" + (f"; said {sentence!r}" if spoken else f"; silent: {reason}")
-        )
+        said = f"; the robot said: {sentence}" if spoken else f"; the robot stayed silent ({reason})"
+        message = alert_message(comfort.emotion, share, speech, comfort.window_minutes) + said
         because = {"reason": reason} if reason else {}
         log_event(log, logging.WARNING, "alert", source=self.source_id, share=share, spoken=spoken, **because)
         data = {

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import numpy as np
 
+from speech_emotion.reports.wording import alert_message
 from speech_emotion.store import NewEvent, NewUtterance, Store
 
 LABELS = ("angry", "happy", "sad", "neutral")
@@ -129,8 +130,7 @@ def _add_alert_once(store: Store, u: NewUtterance, recent: list[NewUtterance]) -
         NewEvent(
             source_id=u.source_id,
             kind="alert",
-            message=f"Mostly sad-sounding speech for the last {ALERT_WINDOW.seconds // 60} minutes "
-            f"({sad / total:.0%} of {total:.0f} s)",
+            message=alert_message("sad", sad / total, total, ALERT_WINDOW.total_seconds() / 60),
             time=u.end,
             data={"label": "sad", "window_s": ALERT_WINDOW.total_seconds(), "share": round(sad / total, 3)},
         )

@@ -25,6 +25,14 @@ def percent(share: float) -> str:
     return f"{share:.0%}"
 
 
+def alert_message(emotion: str, share: float, speech_seconds: float, window_minutes: float) -> str:
+    """The one wording of every alert, the monitor's and the simulated ones alike: "Mostly sad-sounding speech
+    in the last 10 minutes (71 % of 34 s of speech)"."""
+    window = duration(window_minutes * 60).replace(" min", " minutes").replace(" s", " seconds")
+    heard = f"{percent(share)} of {duration(speech_seconds)} of speech"
+    return f"Mostly {emotion}-sounding speech in the last {window} ({heard})"
+
+
 def pooled(days: list[DayTotals]) -> DayTotals | None:
     """The previous days taken together, or None when nobody spoke on any of them."""
     total = sum(d.total for d in days)

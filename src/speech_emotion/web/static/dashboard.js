@@ -429,7 +429,10 @@ async function start() {
     state.cards.forEach(clearCard);
     Promise.all([...state.cards.keys()].map(loadDay)).catch(showError);
   });
-  document.getElementById("zone").textContent = `times in ${state.info.timezone}`;
+  // Times are the monitored place's; say which zone only when this browser is elsewhere.
+  const zone = state.info.timezone;
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  document.getElementById("zone").textContent = zone === browserZone ? "" : `times in ${zone.replace(/^Etc\//, "").replaceAll("_", " ")}`;
   renderLegend();
   connect();
   setInterval(() => {
