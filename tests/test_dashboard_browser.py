@@ -16,6 +16,7 @@ from live_server import serving
 from monitor_data import utterance
 from speech_emotion.monitor.simulate import simulate_day
 from speech_emotion.reports import generate_daily_reports, palette, summarize_day
+from speech_emotion.reports.daily import FIGURES
 from speech_emotion.reports.summary import day_bounds
 from speech_emotion.reports.timezones import resolve_zone
 from speech_emotion.store import NewEvent, Store
@@ -183,7 +184,7 @@ def test_report_renders_with_its_embedded_figures(data, page):
         for address in (html.as_uri(), f"{base}/reports/{day}/room-1/report.html"):  # as a file, and as served
             page.goto(address)
             sizes = page.locator("img").evaluate_all("imgs => imgs.map(i => [i.complete, i.naturalWidth])")
-            assert len(sizes) == 6 and all(done and width > 800 for done, width in sizes), sizes
+            assert len(sizes) == len(FIGURES) and all(done and width > 800 for done, width in sizes), sizes
         assert "Daily emotion report: room-1" in page.locator("h1").inner_text()
         shot(page, "report.png")
 

@@ -134,8 +134,11 @@ def test_html_is_self_contained_and_shows_the_numbers(store, tmp_path):
         int(hour): {label: float(s) for label, s in re.findall(r'data-label="(\w+)" data-seconds="([\d.]+)"', row)}
         for hour, row in re.findall(r'<tr data-hour="(\d+)">(.*?)</tr>', html, re.S)
     }
-    assert sorted(table) == list(range(24))
-    assert {h: {k: v for k, v in row.items() if v} for h, row in table.items() if any(row.values())} == EXPECTED_HOURS
+    assert {h: {k: v for k, v in row.items() if v} for h, row in table.items()} == EXPECTED_HOURS
+    # hours without speech collapse into runs, one row each, and with the hours spoken cover the day
+    quiet = [(int(a), int(b) or 24) for a, b in re.findall(r'<tr class="quiet"><td>(\d\d):00–(\d\d):00</td>', html)]
+    assert quiet and sum(b - a for a, b in quiet) + len(table) == 24
+    assert "so far" not in html  # a day that is over
     assert "1 min 30 s" in html  # a day's 90 s of sadness, in words
     assert "Mostly sad-sounding speech" in html
     assert "not a diagnosis" in html
@@ -216,3 +219,12 @@ def test_an_unwritable_output_is_a_one_line_error(db_url, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"error: {blocker}/{DAY}/") and err.endswith(": cannot write the report (Not a directory)\n")
     assert err.count("\n") == 1
+
+
+def test_a_report_of_a_day_in_progress_says_so_far(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    now = datetime.now(ZONE)
+    store.add_utterance(utterance("room", now - timedelta(minutes=1), 5, "happy"))
+    files = generate_daily_reports(store, now.date(), tmp_path / "out", tz=ZONE)[0]
+    assert "<strong>so far</strong>: up to " in files.html.read_text()
+    store.close()

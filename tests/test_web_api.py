@@ -157,7 +157,7 @@ def test_report_archive_and_downloads(client):
     page = client.get(report["html_url"])
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in page.headers["content-security-policy"]
-    png = next(f for f in report["files"] if f["name"] == "sadness_per_hour.png")
+    png = next(f for f in report["files"] if f["name"] == "emotions_per_hour.png")
     download = client.get(png["url"], params={"download": 1})
     assert download.content[:8] == b"\x89PNG\r\n\x1a\n" and len(download.content) == png["size_bytes"]
     assert download.headers["content-disposition"].startswith("attachment")

@@ -47,16 +47,10 @@ FIGURES = [
         "How the day's speech divides between the emotions",
         "Minutes of speech per emotion over the whole day.",
     ),
-    ("sadness_per_hour", "Sadness hour by hour", "How many minutes of sad-sounding speech there were in each hour."),
     (
         "emotions_per_hour",
-        "All emotions hour by hour",
-        "Minutes of speech in each hour; the colours show which emotion it sounded like.",
-    ),
-    (
-        "share_per_hour",
-        "The mood of each hour",
-        "Each bar is one hour's speech split by emotion, whatever its amount. Empty bars: nobody spoke.",
+        "Hour by hour",
+        "Minutes of speech in each hour; the colours show which emotion it sounded like (blue: sad).",
     ),
     (
         "week",
@@ -180,9 +174,7 @@ def _draw(summary: DaySummary, before: list[DayTotals]) -> dict[str, bytes]:
     drawn = {
         "timeline": figures.timeline(summary),
         "distribution": figures.distribution(summary),
-        "sadness_per_hour": figures.sadness_per_hour(summary),
         "emotions_per_hour": figures.emotions_per_hour(summary),
-        "share_per_hour": figures.share_per_hour(summary),
         "week": figures.week(summary.totals, before, labels),
     }
     return {stem: drawn[stem] for stem, _, _ in FIGURES}
@@ -222,8 +214,24 @@ def _environment() -> Environment:
     return env
 
 
+def hour_rows(summary: DaySummary) -> list[dict]:
+    """The hour-by-hour table's rows: each hour with speech, and each run of hours without any as one row."""
+    rows: list[dict] = []
+    for index, hour in enumerate(summary.hours):
+        if hour.total:
+            rows.append(
+                {"hour": index, "start": hour.start, "end": hour.end, "seconds": hour.seconds, "total": hour.total}
+            )
+        elif rows and rows[-1]["hour"] is None:
+            rows[-1]["end"] = hour.end
+        else:
+            rows.append({"hour": None, "start": hour.start, "end": hour.end})
+    return rows
+
+
 def render_report(summary: DaySummary, before: list[DayTotals], images: dict[str, bytes]) -> str:
     usual = wording.pooled(before)
+    generated = datetime.now(summary.zone)
     comparison = [
         {
             "label": label,
@@ -248,7 +256,9 @@ def render_report(summary: DaySummary, before: list[DayTotals], images: dict[str
             has_usual=usual is not None,
             zone=zone_name(summary.zone),
             alerts=[(a.time.astimezone(summary.zone), a.message) for a in summary.alerts],
-            generated=datetime.now(summary.zone),
+            generated=generated,
+            so_far=generated if generated < summary.hours[-1].end else None,
+            rows=hour_rows(summary),
         )
     )
 

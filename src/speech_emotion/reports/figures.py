@@ -63,20 +63,9 @@ def _legend(ax, labels: list[str]) -> None:
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len(labels), frameon=False)
 
 
-def sadness_per_hour(summary: DaySummary) -> bytes:
-    """The reference's first figure: how much sad-sounding speech there was in each hour."""
-    fig, ax = _figure()
-    x = _hour_axis(ax, summary)
-    minutes = np.array([h.seconds.get("sad", 0.0) for h in summary.hours]) / 60
-    ax.bar(x, minutes, width=0.8, color=colour("sad"))
-    _minutes_axis(ax, minutes.max(initial=0))
-    ax.set_title("Sad-sounding speech, minutes in each hour", loc="left", fontsize=13, color=TEXT)
-    _note_if_silent(ax, summary)
-    return _png(fig)
-
-
 def emotions_per_hour(summary: DaySummary) -> bytes:
-    """The reference's second figure: minutes of each emotion in each hour, stacked."""
+    """Minutes of each emotion in each hour, stacked: the reference's three hourly figures (sad minutes, every
+    emotion's minutes, every emotion's share) in one, since they said nearly the same thing."""
     fig, ax = _figure()
     x = _hour_axis(ax, summary)
     bottom = np.zeros(len(x))
@@ -86,26 +75,6 @@ def emotions_per_hour(summary: DaySummary) -> bytes:
         bottom += minutes
     _minutes_axis(ax, bottom.max(initial=0))
     ax.set_title("Speech in each hour, by emotion", loc="left", fontsize=13, color=TEXT, pad=28)
-    _legend(ax, summary.labels)
-    _note_if_silent(ax, summary)
-    return _png(fig)
-
-
-def share_per_hour(summary: DaySummary) -> bytes:
-    """The reference's third figure: each emotion's share of the speech in each hour (empty hours left blank)."""
-    fig, ax = _figure()
-    x = _hour_axis(ax, summary)
-    totals = np.array([h.total for h in summary.hours])
-    bottom = np.zeros(len(x))
-    for label in summary.labels:
-        seconds = np.array([h.seconds[label] for h in summary.hours], dtype=float)
-        share = np.divide(seconds, totals, out=np.zeros_like(seconds), where=totals > 0)
-        ax.bar(x, share, width=0.8, bottom=bottom, color=colour(label), label=name(label))
-        bottom += share
-    ax.set_ylim(0, 1)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_ylabel("Share of the hour's speech", color=TEXT, fontsize=11)
-    ax.set_title("Share of each emotion in each hour", loc="left", fontsize=13, color=TEXT, pad=28)
     _legend(ax, summary.labels)
     _note_if_silent(ax, summary)
     return _png(fig)
