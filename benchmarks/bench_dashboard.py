@@ -54,8 +54,8 @@ def main() -> None:
         t = best(lambda: summarize_day(store, SOURCE, DAY, ZONE), args.repeats)
         print(f"summarize one day ({day_rows} utterances): {t * 1000:.1f} ms")
         t = best(lambda: generate_daily_reports(store, DAY, Path(tmp) / "reports", tz=ZONE), args.repeats)
-        print(f"daily report, one source (6 figures + HTML + JSON): {t:.2f} s")
-        with TestClient(create_app(url, tz=ZONE)) as client:
+        print(f"daily report, one source (4 figures + HTML + JSON): {t:.2f} s")
+        with TestClient(create_app(url, tz=ZONE), base_url="http://127.0.0.1") as client:  # a local Host
             summary = client.get("/api/summary/hourly", params={"source": SOURCE, "date": DAY.isoformat()}).json()
             day_params = {"source": SOURCE, "since": summary["day_start"], "until": summary["day_end"], "limit": 5000}
             t = best(lambda: client.get("/api/summary/hourly", params={"source": SOURCE, "date": DAY.isoformat()}), 10)
