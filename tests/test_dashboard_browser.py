@@ -112,11 +112,16 @@ def shot(page, name: str) -> None:
 
 def test_dashboard_shows_the_database_and_follows_it_live(data, page):
     url, reports, store, day = data
-    with dashboard(page, create_app(url, reports_dir=reports, tz=ZONE, poll_interval_s=0.2)) as base:
+    app = create_app(url, reports_dir=reports, tz=ZONE, poll_interval_s=0.2, names={ROOMS[1]: "Room 12"})
+    with dashboard(page, app) as base:
         page.goto(f"{base}/?date={day}")
         page.wait_for_selector("body[data-loaded=true]", timeout=WAIT_MS)
         page.wait_for_selector("#status[data-state=live]", timeout=WAIT_MS)
         assert page.locator(".card").count() == len(ROOMS)
+        assert page.locator(f'.card[data-source="{ROOMS[1]}"] h3').inner_text() == "Room 12"  # serve --name
+        archive = page.locator("#reports tbody tr").evaluate_all("rows => rows.map(r => r.innerText)")
+        assert sorted(row.split("\t")[1] for row in archive) == ["Room 12", ROOMS[0]]
+        assert page.locator("#reports tbody a[download]").count() == len(ROOMS)  # one download per report
         assert page.locator("#zone").inner_text() == "times in Europe/Berlin"  # the browser is in UTC
         start, end = day_bounds(day, ZONE)
         for room in ROOMS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import timedelta
 
 import pytest
@@ -53,6 +54,23 @@ def test_sources_with_their_latest_utterance(client):
     assert last["start"] == local(DAY, 23, 59, 50).isoformat().replace("+01:00", "Z").replace("T23", "T22")
     assert (last["label"], last["confidence"], last["duration_s"]) == ("neutral", 0.7, 20.0)
     assert [(s["state"], s["state_since"]) for s in sources] == [("never", None)] * 2  # no monitor ran: simulated
+    assert [s["name"] for s in sources] == [SOURCE, OTHER]  # no names given: the ids
+
+
+def test_sources_go_by_the_names_caregivers_give_them(tmp_path):
+    from speech_emotion.cli.serve import source_name
+
+    assert source_name("nao://10.0.0.5:9559=Room 12") == ("nao://10.0.0.5:9559", "Room 12")
+    assert source_name("a=b=Mrs B's room ") == ("a=b", "Mrs B's room")
+    with pytest.raises(argparse.ArgumentTypeError, match="is not ID=NAME"):
+        source_name("Room 12")
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    store = Store(url)
+    store.start_session("nao://10.0.0.5:9559", "m@1")
+    store.close()
+    app = create_app(url, names={"nao://10.0.0.5:9559": "Room 12"})
+    with TestClient(app, base_url=LOCAL) as client:
+        assert [s["name"] for s in client.get("/api/sources").json()] == ["Room 12"]
 
 
 def test_each_sources_state_is_its_monitors_not_the_pages(tmp_path):

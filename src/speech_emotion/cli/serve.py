@@ -22,6 +22,14 @@ TOKEN_ENV = "SPEECH_EMOTION_TOKEN"
 log = logging.getLogger(__name__)
 
 
+def source_name(text: str) -> tuple[str, str]:
+    """``ID=NAME`` for ``--name``; the id is everything before the last ``=`` (ids may hold ``=``, names not)."""
+    source, sep, name = text.rpartition("=")
+    if not sep or not source or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not ID=NAME")
+    return source, name.strip()
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_db(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
@@ -30,6 +38,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--reports", metavar="DIR", help="the report folder to offer in the archive (speech-emotion report --out)"
     )
     p.add_argument("--token", help=f"required on a non-loopback --host; also read from ${TOKEN_ENV}")
+    p.add_argument(
+        "--name",
+        dest="names",
+        action="append",
+        default=[],
+        type=source_name,
+        metavar="ID=NAME",
+        help='what a source is called on the page, e.g. nao://10.0.0.5="Room 12"; repeat for several',
+    )
     add_tz(p)
 
 
@@ -38,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
     check_bind(args.host, token)
     open_existing_store(args.db).close()  # a mistyped path is an error, not an empty dashboard
     stopping = threading.Event()
-    app = create_app(args.db, reports_dir=args.reports, token=token, tz=args.tz, stopping=stopping)
+    app = create_app(
+        args.db, reports_dir=args.reports, token=token, tz=args.tz, stopping=stopping, names=dict(args.names)
+    )
     if args.reports and not Path(args.reports).is_dir():
         log.warning(
             "--reports %s: no such folder yet; the archive stays empty until reports are written there", args.reports

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Literal
@@ -43,6 +43,7 @@ class Settings:
     poll_interval_s: float
     token_required: bool
     stopping: threading.Event  # set when the server stops: the live streams end
+    names: dict[str, str] = field(default_factory=dict)  # source id -> what caregivers call it ("Room 12")
 
 
 def get_store(request: Request) -> Store:
@@ -114,7 +115,7 @@ def info(settings: SettingsDep) -> Info:
 
 
 @router.get("/sources", response_model=list[Source], summary="monitored sources and their latest utterance")
-def sources(store: StoreDep) -> list[Source]:
+def sources(store: StoreDep, settings: SettingsDep) -> list[Source]:
     found = []
     for source_id in store.sources():
         last = store.utterances(source_id=source_id, limit=1, newest_first=True)
@@ -122,6 +123,7 @@ def sources(store: StoreDep) -> list[Source]:
         found.append(
             Source(
                 id=source_id,
+                name=settings.names.get(source_id, source_id),
                 last_utterance=Utterance.of(last[0]) if last else None,
                 state=state,
                 state_since=since,

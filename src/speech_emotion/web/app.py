@@ -30,9 +30,11 @@ def create_app(
     tz: str | tzinfo | None = None,
     poll_interval_s: float = 1.0,
     stopping: threading.Event | None = None,
+    names: dict[str, str] | None = None,
 ) -> FastAPI:
     """The dashboard over the monitor's database at ``store_url``, serving reports from ``reports_dir``;
-    setting ``stopping`` ends its live streams, so that a server stopping is not held up by open pages."""
+    setting ``stopping`` ends its live streams, so that a server stopping is not held up by open pages;
+    ``names`` gives sources the names caregivers know them by."""
     check_token(token)
     zone = tz if isinstance(tz, tzinfo) else resolve_zone(tz)
     store = Store(store_url)
@@ -57,6 +59,7 @@ def create_app(
         poll_interval_s=poll_interval_s,
         token_required=token is not None,
         stopping=stopping or threading.Event(),
+        names=dict(names or {}),
     )
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -64,6 +64,7 @@ class Event(BaseModel):
 
 class Source(BaseModel):
     id: str
+    name: str = Field(description="what the caregivers call it (serve --name ID=NAME), else the id")
     last_utterance: Utterance | None = Field(description="the most recent utterance: the source's current emotion")
     state: Literal["listening", "disconnected", "stopped", "never"] = Field(
         description="what its monitor does (store.Store.monitor_state): listening, robot disconnected, stopped, or "

@@ -191,6 +191,7 @@ function when(iso) {
 
 // The monitor's state comes from the store (its sessions and events), not from this page's connection.
 function showState(card, info) {
+  card.parts.title.textContent = info.name;
   card.parts.state.textContent = STATE_WORDS[info.state] + (info.state_since ? ` since ${when(info.state_since)}` : "");
   card.parts.state.dataset.state = info.state;
 }
@@ -204,6 +205,7 @@ async function refreshStates() {
 
 function makeCard(source) {
   const parts = {
+    title: el("h3", { title: source }, source),
     state: el("span", { class: "monitor-state" }),
     heard: el("span", { class: "muted heard" }),
     balance: el("span", { class: "balance" }),
@@ -215,7 +217,7 @@ function makeCard(source) {
     latest: el("ul", { class: "latest" }),
   };
   const root = el("article", { class: "card", "data-source": source },
-    el("div", { class: "card-head" }, el("h3", {}, source), parts.state, parts.heard),
+    el("div", { class: "card-head" }, parts.title, parts.state, parts.heard),
     el("div", { class: "now" }, parts.balance, el("span", { class: "muted" }, "last:"), parts.confidence, parts.badge),
     el("div", { class: "chart-title" }, "Minutes of speech in each hour, by emotion · ", parts.totals),
     parts.hourly,
@@ -323,11 +325,14 @@ function renderAlerts() {
 async function loadReports() {
   const reports = await api("/api/reports");
   const body = document.querySelector("#reports tbody");
+  const named = (id) => state.cards.get(id)?.parts.title.textContent || id;
   body.replaceChildren(...reports.map((r) => el("tr", {},
-    el("td", {}, r.date), el("td", {}, r.source),
-    el("td", {}, el("a", { href: r.html_url, target: "_blank", rel: "noopener" }, "open")),
-    el("td", {}, ...r.files.map((f) => el("a", { href: `${f.url}?download=1`, download: f.name }, f.name))))));
+    el("td", {}, r.date), el("td", { title: r.source }, named(r.source)),
+    el("td", {}, el("a", { href: r.html_url, target: "_blank", rel: "noopener" }, "open report")),
+    // one self-contained file: the report page embeds its figures
+    el("td", {}, el("a", { href: `${r.html_url}?download=1`, download: `report-${r.date}-${r.source}.html` }, "download")))));
   if (!reports.length) body.append(el("tr", {}, el("td", { colspan: 4, class: "muted" }, "No reports yet.")));
+
 }
 
 function renderLegend() {
