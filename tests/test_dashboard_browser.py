@@ -122,6 +122,7 @@ def test_dashboard_shows_the_database_and_follows_it_live(data, page):
         archive = page.locator("#reports tbody tr").evaluate_all("rows => rows.map(r => r.innerText)")
         assert sorted(row.split("\t")[1] for row in archive) == ["Room 12", ROOMS[0]]
         assert page.locator("#reports tbody a[download]").count() == len(ROOMS)  # one download per report
+        assert "· Room 12 · Sounded sad for a long time" in page.locator("#alerts").inner_text()
         assert page.locator("#zone").inner_text() == "times in Europe/Berlin"  # the browser is in UTC
         start, end = day_bounds(day, ZONE)
         for room in ROOMS:

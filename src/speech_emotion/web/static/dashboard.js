@@ -313,19 +313,23 @@ async function ensureCard(source) {
 
 // ---- alerts, reports, legend ---------------------------------------------------------------------
 
+// What the care team calls a source (serve --name), once its card knows; else its id.
+function named(id) {
+  return state.cards.get(id)?.parts.title.textContent || id;
+}
+
 function renderAlerts() {
   const alerts = [...state.cards.values()].flatMap((c) => c.summary?.alerts ?? []);
   alerts.sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
   const list = document.getElementById("alerts");
   list.replaceChildren(...alerts.map((a) => el("li", { "data-id": a.id },
-    el("strong", {}, state.fmt.clock.format(new Date(a.time))), ` · ${a.source} · ${a.message}`)));
+    el("strong", {}, state.fmt.clock.format(new Date(a.time))), ` · ${named(a.source)} · ${a.message}`)));
   if (!alerts.length) list.append(el("li", { class: "none" }, "No alerts on this day."));
 }
 
 async function loadReports() {
   const reports = await api("/api/reports");
   const body = document.querySelector("#reports tbody");
-  const named = (id) => state.cards.get(id)?.parts.title.textContent || id;
   body.replaceChildren(...reports.map((r) => el("tr", {},
     el("td", {}, r.date), el("td", { title: r.source }, named(r.source)),
     el("td", {}, el("a", { href: r.html_url, target: "_blank", rel: "noopener" }, "open report")),
