@@ -439,9 +439,9 @@ async function start() {
     Promise.all([...state.cards.keys()].map(loadDay)).catch(showError);
   });
   // Times are the monitored place's; say which zone only when this browser is elsewhere.
-  const zone = state.info.timezone;
-  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  document.getElementById("zone").textContent = zone === browserZone ? "" : `times in ${zone.replace(/^Etc\//, "").replaceAll("_", " ")}`;
+  const plain = (zone) => zone.replace(/^Etc\//, "").replaceAll("_", " ");
+  const zone = plain(state.info.timezone);
+  document.getElementById("zone").textContent = zone === plain(Intl.DateTimeFormat().resolvedOptions().timeZone) ? "" : `times in ${zone}`;
   renderLegend();
   connect();
   setInterval(() => {
