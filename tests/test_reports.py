@@ -228,3 +228,11 @@ def test_a_report_of_a_day_in_progress_says_so_far(tmp_path):
     files = generate_daily_reports(store, now.date(), tmp_path / "out", tz=ZONE)[0]
     assert "<strong>so far</strong>: up to " in files.html.read_text()
     store.close()
+
+
+def test_a_reports_times_name_their_zone_as_people_read_it(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    store.add_utterance(utterance("room", local(DAY, 9, 0), 5, "sad"))
+    html = generate_daily_reports(store, DAY, tmp_path / "out", tz=resolve_zone("Etc/UTC"))[0].html.read_text()
+    assert "times are UTC time" in html and "Etc/" not in html
+    store.close()

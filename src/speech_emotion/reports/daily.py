@@ -28,7 +28,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from speech_emotion.errors import SpeechEmotionError
 from speech_emotion.reports import figures, palette, wording
 from speech_emotion.reports.summary import DaySummary, DayTotals, previous_days, summarize_day
-from speech_emotion.reports.timezones import local_zone, zone_name
+from speech_emotion.reports.timezones import local_zone, zone_name, zone_words
 from speech_emotion.store import Store
 
 REPORT_HTML = "report.html"
@@ -254,7 +254,7 @@ def render_report(summary: DaySummary, before: list[DayTotals], images: dict[str
             ],
             comparison=comparison,
             has_usual=usual is not None,
-            zone=zone_name(summary.zone),
+            zone=zone_words(summary.zone),
             alerts=[(a.time.astimezone(summary.zone), a.message) for a in summary.alerts],
             generated=generated,
             so_far=generated if generated < summary.hours[-1].end else None,

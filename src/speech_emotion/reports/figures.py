@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from speech_emotion.reports.palette import colour, name
 from speech_emotion.reports.summary import DaySummary, DayTotals
-from speech_emotion.reports.timezones import zone_name
+from speech_emotion.reports.timezones import zone_words
 
 WIDTH, HEIGHT, DPI = 10.5, 3.8, 110
 TEXT = "#222222"
@@ -43,7 +43,7 @@ def _hour_axis(ax, summary: DaySummary) -> np.ndarray:
     x = np.arange(len(summary.hours))
     ax.set_xticks(x, [f"{h.start:%H}" for h in summary.hours])
     ax.set_xlim(-0.6, len(x) - 0.4)
-    ax.set_xlabel(f"Hour of the day ({zone_name(summary.zone)} time)", color=TEXT, fontsize=11)
+    ax.set_xlabel(f"Hour of the day ({zone_words(summary.zone)} time)", color=TEXT, fontsize=11)
     return x
 
 
@@ -97,7 +97,7 @@ def timeline(summary: DaySummary) -> bytes:
     ticks = range(0, hours_in_day + 1, 3)
     ax.set_xticks(ticks, [f"{h.start:%H:%M}" for h in summary.hours[::3]] + ([] if hours_in_day % 3 else ["24:00"]))
     ax.set_xlim(0, hours_in_day)
-    ax.set_xlabel(f"Time of day ({zone_name(summary.zone)} time); each line is one utterance", color=TEXT, fontsize=11)
+    ax.set_xlabel(f"Time of day ({zone_words(summary.zone)} time); each line is one utterance", color=TEXT, fontsize=11)
     for alert in summary.alerts:
         at = (alert.time - start).total_seconds() / 3600
         ax.axvline(at, color="#000000", linestyle="--", linewidth=1)

@@ -83,6 +83,11 @@ def zone_name(zone: tzinfo) -> str:
     return getattr(zone, "key", None) or str(zone)
 
 
+def zone_words(zone: tzinfo) -> str:
+    """The zone as people read it: ``Europe/Berlin``, ``UTC`` (not ``Etc/UTC``), ``America/New York``."""
+    return zone_name(zone).removeprefix("Etc/").replace("_", " ")
+
+
 def _etc_timezone() -> str:
     try:
         return Path("/etc/timezone").read_text().strip()
