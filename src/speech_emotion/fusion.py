@@ -61,18 +61,22 @@ class FusedRecognizer(Recognition):
         return Prediction(label=label, probabilities=probabilities, windows=windows)
 
     def fused_probabilities(self, parts: Sequence[dict[str, float]]) -> dict[str, float]:
-        log = (
-            np.array(
-                [
-                    sum(w * np.log(max(p[label], FLOOR)) for w, p in zip(self.weights, parts, strict=True))
-                    for label in self.labels
-                ]
-            )
-            / self.temperature
-        )
-        fused = np.exp(log - log.max())
-        fused /= fused.sum()
+        logs = [log_probabilities([p[label] for label in self.labels]) for p in parts]
+        fused = fuse_log_probabilities(logs, self.weights, self.temperature)
         return {label: round(float(p), 6) for label, p in zip(self.labels, fused, strict=True)}
+
+
+def log_probabilities(probabilities) -> np.ndarray:
+    """``log p``, with probabilities below :data:`FLOOR` counted as it."""
+    return np.log(np.maximum(probabilities, FLOOR))
+
+
+def fuse_log_probabilities(logs: Sequence[np.ndarray], weights: Sequence[float], temperature: float) -> np.ndarray:
+    """The fused distribution ``softmax(Σ wᵢ log pᵢ / T)`` over the last axis of each part's log-probabilities
+    (one utterance's ``(classes,)``, or many ``(files, classes)``); the one place the fusion is computed."""
+    log = sum(w * part for w, part in zip(weights, logs, strict=True)) / temperature
+    fused = np.exp(log - log.max(axis=-1, keepdims=True))
+    return fused / fused.sum(axis=-1, keepdims=True)
 
 
 Recognizer = EmotionRecognizer | FusedRecognizer

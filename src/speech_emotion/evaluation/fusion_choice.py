@@ -17,7 +17,7 @@ import numpy as np
 from speech_emotion.evaluation.calibration import TEMPERATURES, ece
 from speech_emotion.evaluation.evaluate import EvaluationReport
 from speech_emotion.evaluation.metrics import score
-from speech_emotion.fusion import FLOOR
+from speech_emotion.fusion import fuse_log_probabilities, log_probabilities
 
 WEIGHTS = np.round(np.linspace(0.0, 1.0, 21), 2)
 
@@ -31,9 +31,7 @@ class ProtocolFiles:
     truth: np.ndarray  # class indices
 
     def fused(self, weight: float, temperature: float = 1.0) -> np.ndarray:
-        log = (weight * self.log_first + (1 - weight) * self.log_second) / temperature
-        p = np.exp(log - log.max(axis=1, keepdims=True))
-        return p / p.sum(axis=1, keepdims=True)
+        return fuse_log_probabilities([self.log_first, self.log_second], [weight, 1 - weight], temperature)
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ def paired_files(first: EvaluationReport, second: EvaluationReport, labels: Sequ
         raise ValueError("the two models scored no file in common")
 
     def log(probabilities: list[dict[str, float]]) -> np.ndarray:
-        return np.log(np.maximum([[p[label] for label in labels] for p in probabilities], FLOOR))
+        return log_probabilities([[p[label] for label in labels] for p in probabilities])
 
     return ProtocolFiles(
         log([a.probabilities for a, _ in pairs]),
