@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from speech_emotion.store import EventRow, Store, UtteranceRow
 from speech_emotion.web.schemas import Event, Utterance
 
+STOP_CHECK_S = 0.1  # how soon an open stream notices the server stopping
 BATCH = 500
 RETRY_MS = 2000
 
@@ -89,4 +90,13 @@ async def events(
         for e in new_events:
             cursor = Cursor(cursor.utterance_id, e.id)
             yield ServerSentEvent(event="event", data=Event.of(e), id=cursor.encode())
-        await asyncio.sleep(poll_s)
+        await _pause(poll_s, stopping)
+
+
+async def _pause(seconds: float, stopping: threading.Event) -> None:
+    """Wait ``seconds``, or less once the server is ``stopping``: the stream must end well within uvicorn's
+    graceful-shutdown time, however long the poll interval (a thread waiting on the event would hold one
+    of the threadpool's few threads per open page)."""
+    end = asyncio.get_running_loop().time() + seconds
+    while not stopping.is_set() and (left := end - asyncio.get_running_loop().time()) > 0:
+        await asyncio.sleep(min(STOP_CHECK_S, left))
